@@ -1,0 +1,462 @@
+import { KvError, UnavailableError, InternalError, WrongTypeError } from "../errors.ts";
+import { type Dialect, join, raw, type Sql, sql } from "./dialect.ts";
+import { compileGlob } from "./glob.ts";
+import type { Clock, JsonValue, KeysOptions, KeysPage, KvStore, LockResult, SetOptions } from "./types.ts";
+import { SYSTEM_CLOCK } from "./types.ts";
+import {
+  addCounter,
+  compareBytes,
+  counterValue,
+  createRecord,
+  decodeCursor,
+  encodeCursor,
+  keysLimit,
+  randomToken,
+} from "./util.ts";
+
+/** What `PrismaStore` needs of a Prisma client: raw queries and interactive transactions. */
+export interface SqlRunner {
+  $queryRaw<T = unknown>(query: Sql): Promise<T>;
+  $executeRaw(query: Sql): Promise<number>;
+}
+
+/** A Prisma client of either provider. */
+export interface SqlClient extends SqlRunner {
+  $transaction<R>(fn: (tx: SqlRunner) => Promise<R>, options?: { maxWait?: number; timeout?: number }): Promise<R>;
+  $disconnect(): Promise<void>;
+}
+
+/** Options of `PrismaStore`. */
+export interface PrismaStoreOptions {
+  client: SqlClient;
+  dialect: Dialect;
+  clock?: Clock;
+  /** Runs once before the first operation (the schema migration); failures are retried on the next call. */
+  prepare?: () => Promise<void>;
+  /** Called by `close()` after the client disconnects. */
+  onClose?: () => Promise<void>;
+}
+
+type Row = Record<string, unknown>;
+
+const TX_OPTIONS = { maxWait: 5_000, timeout: 10_000 };
+const KEYS_SCAN_BATCH = 1000;
+const COUNTER_RETRIES = 5;
+
+const T_ENTRIES = raw(`"kv_entries"`);
+const T_FIELDS = raw(`"kv_hash_fields"`);
+const T_LOCKS = raw(`"kv_locks"`);
+const C_VALUE = raw(`"kv_entries"."value"`);
+const C_FIELD_VALUE = raw(`"kv_hash_fields"."value"`);
+
+/**
+ * The store on a SQL database through Prisma: SQLite and PostgreSQL run the same statements,
+ * and the few expressions that differ come from the `Dialect`. Each operation is one statement
+ * (one round trip) except the hash writes, which are one short transaction.
+ */
+export class PrismaStore implements KvStore {
+  readonly kind: "sqlite" | "postgresql";
+  #client: SqlClient;
+  #dialect: Dialect;
+  #clock: Clock;
+  #prepare: (() => Promise<void>) | undefined;
+  #prepared: Promise<void> | undefined;
+  #onClose: (() => Promise<void>) | undefined;
+
+  constructor(options: PrismaStoreOptions) {
+    this.#client = options.client;
+    this.#dialect = options.dialect;
+    this.kind = options.dialect.name;
+    this.#clock = options.clock ?? SYSTEM_CLOCK;
+    this.#prepare = options.prepare;
+    this.#onClose = options.onClose;
+  }
+
+  /** Runs `fn` once the database is prepared, turning driver failures into `KvError`s. */
+  async #run<T>(fn: (db: SqlClient) => Promise<T>): Promise<T> {
+    try {
+      if (this.#prepare !== undefined) {
+        this.#prepared ??= this.#prepare().catch((error: unknown) => {
+          this.#prepared = undefined;
+          throw error;
+        });
+        await this.#prepared;
+      }
+      return await fn(this.#client);
+    } catch (error) {
+      throw toKvError(error);
+    }
+  }
+
+  #live(now: number, table: Sql = T_ENTRIES): Sql {
+    return sql`(${table}."expires_at" IS NULL OR ${table}."expires_at" > ${now})`;
+  }
+
+  async get(key: string): Promise<JsonValue | undefined> {
+    const now = this.#clock.now();
+    const rows = await this.#run((db) =>
+      db.$queryRaw<Row[]>(
+        sql`SELECT "kind", "value" FROM ${T_ENTRIES} WHERE "key" = ${key} AND ${this.#live(now)}`,
+      ),
+    );
+    const row = rows[0];
+    if (row === undefined) return undefined;
+    if (row.kind !== "string") throw new WrongTypeError();
+    return JSON.parse(row.value as string) as JsonValue;
+  }
+
+  async set(key: string, value: JsonValue, options: SetOptions = {}): Promise<boolean> {
+    const now = this.#clock.now();
+    const json = JSON.stringify(value);
+    const expiresAt = options.ttlMs === undefined ? null : now + options.ttlMs;
+    if (options.xx) {
+      const n = await this.#run((db) =>
+        db.$executeRaw(
+          sql`UPDATE ${T_ENTRIES} SET "kind" = 'string', "value" = ${json}, "expires_at" = ${expiresAt}
+              WHERE "key" = ${key} AND ${this.#live(now)}`,
+        ),
+      );
+      return n > 0;
+    }
+    const onlyIfExpired = options.nx
+      ? sql`WHERE ${T_ENTRIES}."expires_at" IS NOT NULL AND ${T_ENTRIES}."expires_at" <= ${now}`
+      : sql``;
+    const n = await this.#run((db) =>
+      db.$executeRaw(
+        sql`INSERT INTO ${T_ENTRIES} ("key", "kind", "value", "expires_at") VALUES (${key}, 'string', ${json}, ${expiresAt})
+            ON CONFLICT ("key") DO UPDATE SET "kind" = 'string', "value" = excluded."value", "expires_at" = excluded."expires_at"
+            ${onlyIfExpired}`,
+      ),
+    );
+    return n > 0;
+  }
+
+  async setEx(key: string, value: JsonValue, ttlMs: number): Promise<true> {
+    await this.set(key, value, { ttlMs });
+    return true;
+  }
+
+  async delete(key: string): Promise<number> {
+    const now = this.#clock.now();
+    const n = await this.#run((db) =>
+      db.$executeRaw(sql`DELETE FROM ${T_ENTRIES} WHERE "key" = ${key} AND ${this.#live(now)}`),
+    );
+    return n > 0 ? 1 : 0;
+  }
+
+  async exists(key: string): Promise<boolean> {
+    const now = this.#clock.now();
+    const rows = await this.#run((db) =>
+      db.$queryRaw<Row[]>(sql`SELECT 1 AS "one" FROM ${T_ENTRIES} WHERE "key" = ${key} AND ${this.#live(now)}`),
+    );
+    return rows.length > 0;
+  }
+
+  async ttl(key: string): Promise<number> {
+    const now = this.#clock.now();
+    const rows = await this.#run((db) =>
+      db.$queryRaw<Row[]>(
+        sql`SELECT "expires_at" FROM ${T_ENTRIES} WHERE "key" = ${key} AND ${this.#live(now)}`,
+      ),
+    );
+    const row = rows[0];
+    if (row === undefined) return -2;
+    return row.expires_at === null ? -1 : Number(row.expires_at) - now;
+  }
+
+  async expire(key: string, ttlMs: number): Promise<boolean> {
+    const now = this.#clock.now();
+    const n = await this.#run((db) =>
+      db.$executeRaw(
+        sql`UPDATE ${T_ENTRIES} SET "expires_at" = ${now + ttlMs} WHERE "key" = ${key} AND ${this.#live(now)}`,
+      ),
+    );
+    return n > 0;
+  }
+
+  async incr(key: string): Promise<number> {
+    return this.incrBy(key, 1);
+  }
+
+  async decr(key: string, by = 1): Promise<number> {
+    return this.incrBy(key, -by);
+  }
+
+  async incrBy(key: string, by: number): Promise<number> {
+    // One conditional upsert does the whole update; only when it refuses do we read the
+    // row to say why (WRONGTYPE, NOT_INTEGER, OVERFLOW). A value changed in between is retried.
+    for (let attempt = 0; attempt < COUNTER_RETRIES; attempt++) {
+      const now = this.#clock.now();
+      const current = this.#dialect.counter(C_VALUE);
+      const expired = sql`(${T_ENTRIES}."expires_at" IS NOT NULL AND ${T_ENTRIES}."expires_at" <= ${now})`;
+      const rows = await this.#run((db) =>
+        db.$queryRaw<Row[]>(
+          sql`INSERT INTO ${T_ENTRIES} ("key", "kind", "value", "expires_at") VALUES (${key}, 'string', ${String(by)}, NULL)
+              ON CONFLICT ("key") DO UPDATE SET
+                "kind" = 'string',
+                "value" = CASE WHEN ${expired} THEN ${String(by)} ELSE CAST(${current} + ${raw(String(by))} AS TEXT) END,
+                "expires_at" = CASE WHEN ${expired} THEN NULL ELSE ${T_ENTRIES}."expires_at" END
+              WHERE ${expired} OR (${T_ENTRIES}."kind" = 'string' AND abs(${current} + ${raw(String(by))}) <= ${raw(String(Number.MAX_SAFE_INTEGER))})
+              RETURNING "value"`,
+        ),
+      );
+      const row = rows[0];
+      if (row !== undefined) return Number(row.value);
+      const existing = await this.#run((db) =>
+        db.$queryRaw<Row[]>(
+          sql`SELECT "kind", "value" FROM ${T_ENTRIES} WHERE "key" = ${key} AND ${this.#live(now)}`,
+        ),
+      );
+      const found = existing[0];
+      if (found !== undefined) {
+        if (found.kind !== "string") throw new WrongTypeError();
+        addCounter(counterValue(JSON.parse(found.value as string) as JsonValue), by);
+      }
+    }
+    throw new InternalError("counter update kept conflicting");
+  }
+
+  /** Inside a hash write: drops the key if it expired, then locks its header row. */
+  async #hashHeader(tx: SqlRunner, key: string, now: number, create: boolean): Promise<boolean> {
+    await tx.$executeRaw(
+      sql`DELETE FROM ${T_ENTRIES} WHERE "key" = ${key} AND "expires_at" IS NOT NULL AND "expires_at" <= ${now}`,
+    );
+    const rows = create
+      ? await tx.$queryRaw<Row[]>(
+          sql`INSERT INTO ${T_ENTRIES} ("key", "kind", "value", "expires_at") VALUES (${key}, 'hash', NULL, NULL)
+              ON CONFLICT ("key") DO UPDATE SET "kind" = ${T_ENTRIES}."kind" RETURNING "kind"`,
+        )
+      : await tx.$queryRaw<Row[]>(
+          sql`UPDATE ${T_ENTRIES} SET "kind" = "kind" WHERE "key" = ${key} RETURNING "kind"`,
+        );
+    const row = rows[0];
+    if (row === undefined) return false;
+    if (row.kind !== "hash") throw new WrongTypeError();
+    return true;
+  }
+
+  async hSet(key: string, fields: Record<string, JsonValue>): Promise<number> {
+    const names = Object.keys(fields);
+    return this.#run((db) =>
+      db.$transaction(async (tx) => {
+        await this.#hashHeader(tx, key, this.#clock.now(), true);
+        const before = await tx.$queryRaw<Row[]>(
+          sql`SELECT COUNT(*) AS "n" FROM ${T_FIELDS} WHERE "key" = ${key} AND "field" IN (${join(names)})`,
+        );
+        const values = names.map((f) => sql`(${key}, ${f}, ${JSON.stringify(fields[f])})`);
+        await tx.$executeRaw(
+          sql`INSERT INTO ${T_FIELDS} ("key", "field", "value") VALUES ${join(values)}
+              ON CONFLICT ("key", "field") DO UPDATE SET "value" = excluded."value"`,
+        );
+        return names.length - Number(before[0]?.n ?? 0);
+      }, TX_OPTIONS),
+    );
+  }
+
+  async hGet(key: string, field: string): Promise<JsonValue | undefined> {
+    const now = this.#clock.now();
+    const rows = await this.#run((db) =>
+      db.$queryRaw<Row[]>(
+        sql`SELECT e."kind" AS "kind", f."value" AS "value" FROM ${T_ENTRIES} e
+            LEFT JOIN ${T_FIELDS} f ON f."key" = e."key" AND f."field" = ${field}
+            WHERE e."key" = ${key} AND ${this.#live(now, raw("e"))}`,
+      ),
+    );
+    const row = rows[0];
+    if (row === undefined) return undefined;
+    if (row.kind !== "hash") throw new WrongTypeError();
+    return row.value === null ? undefined : (JSON.parse(row.value as string) as JsonValue);
+  }
+
+  async hGetAll(key: string): Promise<Record<string, JsonValue>> {
+    const now = this.#clock.now();
+    const rows = await this.#run((db) =>
+      db.$queryRaw<Row[]>(
+        sql`SELECT e."kind" AS "kind", f."field" AS "field", f."value" AS "value" FROM ${T_ENTRIES} e
+            LEFT JOIN ${T_FIELDS} f ON f."key" = e."key"
+            WHERE e."key" = ${key} AND ${this.#live(now, raw("e"))}`,
+      ),
+    );
+    const out = createRecord<JsonValue>();
+    for (const row of rows) {
+      if (row.kind !== "hash") throw new WrongTypeError();
+      if (row.field !== null) out[row.field as string] = JSON.parse(row.value as string) as JsonValue;
+    }
+    return out;
+  }
+
+  async hDel(key: string, fields: string[]): Promise<number> {
+    return this.#run((db) =>
+      db.$transaction(async (tx) => {
+        if (!(await this.#hashHeader(tx, key, this.#clock.now(), false))) return 0;
+        const removed = await tx.$executeRaw(
+          sql`DELETE FROM ${T_FIELDS} WHERE "key" = ${key} AND "field" IN (${join([...new Set(fields)])})`,
+        );
+        await tx.$executeRaw(
+          sql`DELETE FROM ${T_ENTRIES} WHERE "key" = ${key}
+              AND NOT EXISTS (SELECT 1 FROM ${T_FIELDS} WHERE ${T_FIELDS}."key" = ${key})`,
+        );
+        return removed;
+      }, TX_OPTIONS),
+    );
+  }
+
+  async hIncrBy(key: string, field: string, by: number): Promise<number> {
+    return this.#run((db) =>
+      db.$transaction(async (tx) => {
+        await this.#hashHeader(tx, key, this.#clock.now(), true);
+        const current = this.#dialect.counter(C_FIELD_VALUE);
+        const rows = await tx.$queryRaw<Row[]>(
+          sql`INSERT INTO ${T_FIELDS} ("key", "field", "value") VALUES (${key}, ${field}, ${String(by)})
+              ON CONFLICT ("key", "field") DO UPDATE SET "value" = CAST(${current} + ${raw(String(by))} AS TEXT)
+              WHERE abs(${current} + ${raw(String(by))}) <= ${raw(String(Number.MAX_SAFE_INTEGER))}
+              RETURNING "value"`,
+        );
+        const row = rows[0];
+        if (row !== undefined) return Number(row.value);
+        const existing = await tx.$queryRaw<Row[]>(
+          sql`SELECT "value" FROM ${T_FIELDS} WHERE "key" = ${key} AND "field" = ${field}`,
+        );
+        const value = existing[0]?.value;
+        addCounter(counterValue(value === undefined ? undefined : (JSON.parse(value as string) as JsonValue)), by);
+        throw new InternalError("hash counter update was refused");
+      }, TX_OPTIONS),
+    );
+  }
+
+  async lock(key: string, ttlMs: number): Promise<LockResult> {
+    const now = this.#clock.now();
+    const token = randomToken();
+    const rows = await this.#run((db) =>
+      db.$queryRaw<Row[]>(
+        sql`INSERT INTO ${T_LOCKS} ("name", "token", "expires_at") VALUES (${key}, ${token}, ${now + ttlMs})
+            ON CONFLICT ("name") DO UPDATE SET "token" = excluded."token", "expires_at" = excluded."expires_at"
+            WHERE ${T_LOCKS}."expires_at" <= ${now}
+            RETURNING "token"`,
+      ),
+    );
+    return rows[0]?.token === token ? { acquired: true, token } : { acquired: false, token: null };
+  }
+
+  async unlock(key: string, token: string): Promise<boolean> {
+    const now = this.#clock.now();
+    const n = await this.#run((db) =>
+      db.$executeRaw(
+        sql`DELETE FROM ${T_LOCKS} WHERE "name" = ${key} AND "token" = ${token} AND "expires_at" > ${now}`,
+      ),
+    );
+    return n > 0;
+  }
+
+  async extend(key: string, token: string, ttlMs: number): Promise<boolean> {
+    const now = this.#clock.now();
+    const n = await this.#run((db) =>
+      db.$executeRaw(
+        sql`UPDATE ${T_LOCKS} SET "expires_at" = ${now + ttlMs}
+            WHERE "name" = ${key} AND "token" = ${token} AND "expires_at" > ${now}`,
+      ),
+    );
+    return n > 0;
+  }
+
+  async mSet(pairs: Record<string, JsonValue>, options: { ttlMs?: number } = {}): Promise<true> {
+    const now = this.#clock.now();
+    const expiresAt = options.ttlMs === undefined ? null : now + options.ttlMs;
+    const rows = Object.keys(pairs).map(
+      (key) => sql`(${key}, 'string', ${JSON.stringify(pairs[key])}, ${expiresAt})`,
+    );
+    await this.#run((db) =>
+      db.$executeRaw(
+        sql`INSERT INTO ${T_ENTRIES} ("key", "kind", "value", "expires_at") VALUES ${join(rows)}
+            ON CONFLICT ("key") DO UPDATE SET "kind" = 'string', "value" = excluded."value", "expires_at" = excluded."expires_at"`,
+      ),
+    );
+    return true;
+  }
+
+  async mGet(keys: string[]): Promise<Record<string, JsonValue>> {
+    const now = this.#clock.now();
+    const rows = await this.#run((db) =>
+      db.$queryRaw<Row[]>(
+        sql`SELECT "key", "value" FROM ${T_ENTRIES}
+            WHERE "key" IN (${join(keys)}) AND "kind" = 'string' AND ${this.#live(now)}`,
+      ),
+    );
+    const out = createRecord<JsonValue>();
+    for (const row of rows) out[row.key as string] = JSON.parse(row.value as string) as JsonValue;
+    return out;
+  }
+
+  async keys(options: KeysOptions = {}): Promise<KeysPage> {
+    const limit = keysLimit(options.limit);
+    const glob = compileGlob(options.pattern ?? "*");
+    let after = decodeCursor(options.cursor);
+    const now = this.#clock.now();
+    const found: string[] = [];
+    // Scan in key order from the pattern's literal prefix, until one match past the page
+    // (so that a null cursor really means the end) or past the last key with that prefix.
+    for (;;) {
+      const from =
+        after !== null && compareBytes(after, glob.prefix) >= 0
+          ? sql`"key" > ${after}`
+          : sql`"key" >= ${glob.prefix}`;
+      const rows = await this.#run((db) =>
+        db.$queryRaw<Row[]>(
+          sql`SELECT "key" FROM ${T_ENTRIES} WHERE ${from} AND ${this.#live(now)}
+              ORDER BY "key" LIMIT ${KEYS_SCAN_BATCH}`,
+        ),
+      );
+      for (const row of rows) {
+        const key = row.key as string;
+        if (!key.startsWith(glob.prefix)) return page(found, limit);
+        if (glob.test(key)) {
+          found.push(key);
+          if (found.length > limit) return page(found, limit);
+        }
+        after = key;
+      }
+      if (rows.length < KEYS_SCAN_BATCH) return page(found, limit);
+    }
+  }
+
+  async sweep(): Promise<number> {
+    const now = this.#clock.now();
+    return this.#run(async (db) => {
+      const entries = await db.$executeRaw(
+        sql`DELETE FROM ${T_ENTRIES} WHERE "expires_at" IS NOT NULL AND "expires_at" <= ${now}`,
+      );
+      const locks = await db.$executeRaw(sql`DELETE FROM ${T_LOCKS} WHERE "expires_at" <= ${now}`);
+      return entries + locks;
+    });
+  }
+
+  async ping(): Promise<void> {
+    await this.#run((db) => db.$queryRaw(sql`SELECT 1 AS "one"`));
+  }
+
+  async close(): Promise<void> {
+    await this.#client.$disconnect();
+    await this.#onClose?.();
+  }
+}
+
+function page(found: string[], limit: number): KeysPage {
+  const keys = found.slice(0, limit);
+  const last = keys[keys.length - 1];
+  return { keys, cursor: found.length > limit && last !== undefined ? encodeCursor(last) : null };
+}
+
+const UNAVAILABLE_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024", "P2028"]);
+const UNAVAILABLE_PATTERN =
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|Connection terminated|connection timeout|timeout exceeded when trying to connect|Can't reach database|database is locked|SQLITE_BUSY|Server has closed the connection|the database system is (starting up|shutting down)|terminating connection/i;
+
+/** Turns a driver or Prisma failure into a `KvError`: `UNAVAILABLE` when the database cannot be reached. */
+export function toKvError(error: unknown): KvError {
+  if (error instanceof KvError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  const text = `${(error as Error)?.message ?? ""} ${String((error as { cause?: unknown })?.cause ?? "")}`;
+  if ((typeof code === "string" && UNAVAILABLE_CODES.has(code)) || UNAVAILABLE_PATTERN.test(text)) {
+    return new UnavailableError("the database is unavailable", { cause: error });
+  }
+  return new InternalError("internal error", { cause: error });
+}

@@ -1,0 +1,84 @@
+/** Any JSON value a key or hash field can hold. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** A source of the current time in epoch milliseconds; injected so TTL tests can use fake time. */
+export interface Clock {
+  now(): number;
+}
+
+/** The wall clock. */
+export const SYSTEM_CLOCK: Clock = { now: () => Date.now() };
+
+/** Options of `set`. */
+export interface SetOptions {
+  /** Expire the key after this many milliseconds; without it the key never expires. */
+  ttlMs?: number;
+  /** Write only if the key does not exist. */
+  nx?: boolean;
+  /** Write only if the key exists. */
+  xx?: boolean;
+}
+
+/** Options of `keys`. */
+export interface KeysOptions {
+  /** Redis glob pattern; `*` when absent. */
+  pattern?: string;
+  /** Page size, 1…1000; 1000 when absent. */
+  limit?: number;
+  /** The cursor of the previous page. */
+  cursor?: string | null;
+}
+
+/** One page of a `keys` listing; `cursor` is null when the listing is complete. */
+export interface KeysPage {
+  keys: string[];
+  cursor: string | null;
+}
+
+/** The answer of `lock`. */
+export interface LockResult {
+  acquired: boolean;
+  token: string | null;
+}
+
+/** Which backend a store talks to. */
+export type StoreKind = "memory" | "sqlite" | "postgresql" | "d1";
+
+/**
+ * The operations of tierkv, as every backend implements them. A missing key reads as
+ * `undefined` (a stored JSON `null` reads as `null`). Inputs are trusted: validation happens
+ * at the edge (HTTP schemas, client SDK).
+ */
+export interface KvStore {
+  readonly kind: StoreKind;
+  get(key: string): Promise<JsonValue | undefined>;
+  set(key: string, value: JsonValue, options?: SetOptions): Promise<boolean>;
+  setEx(key: string, value: JsonValue, ttlMs: number): Promise<true>;
+  delete(key: string): Promise<number>;
+  exists(key: string): Promise<boolean>;
+  /** Remaining milliseconds; -1 when the key has no expiry; -2 when it is missing. */
+  ttl(key: string): Promise<number>;
+  expire(key: string, ttlMs: number): Promise<boolean>;
+  incr(key: string): Promise<number>;
+  incrBy(key: string, by: number): Promise<number>;
+  decr(key: string, by?: number): Promise<number>;
+  /** Sets the given fields; answers how many of them were new. */
+  hSet(key: string, fields: Record<string, JsonValue>): Promise<number>;
+  hGet(key: string, field: string): Promise<JsonValue | undefined>;
+  hGetAll(key: string): Promise<Record<string, JsonValue>>;
+  hDel(key: string, fields: string[]): Promise<number>;
+  hIncrBy(key: string, field: string, by: number): Promise<number>;
+  lock(key: string, ttlMs: number): Promise<LockResult>;
+  unlock(key: string, token: string): Promise<boolean>;
+  extend(key: string, token: string, ttlMs: number): Promise<boolean>;
+  /** Writes all pairs or none, each replacing the key's type and TTL. */
+  mSet(pairs: Record<string, JsonValue>, options?: { ttlMs?: number }): Promise<true>;
+  /** Answers only the keys that hold a live string. */
+  mGet(keys: string[]): Promise<Record<string, JsonValue>>;
+  keys(options?: KeysOptions): Promise<KeysPage>;
+  /** Deletes expired keys and locks; answers how many rows went. */
+  sweep(): Promise<number>;
+  /** Resolves when the backend answers; rejects with `UnavailableError` otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
