@@ -1,0 +1,4 @@
+import { createCronApp } from "../../../src/http/function.ts";
+
+/** `/api/cron/sweep`: the expiry sweep, run by Vercel Cron with the `CRON_SECRET` bearer token. */
+export default createCronApp();
