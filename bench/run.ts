@@ -46,7 +46,10 @@ async function post(url: string, path: string, body: unknown): Promise<void> {
   if (res.status !== 200) throw new Error(`${path} answered ${res.status}`);
 }
 
-async function measure(url: string, request: { method?: "GET" | "POST"; path: string; body?: unknown }): Promise<number> {
+async function measure(
+  url: string,
+  request: { method?: "GET" | "POST"; path: string; body?: unknown },
+): Promise<number> {
   const result = await autocannon({
     url: `${url}/api/kv/${request.path}`,
     method: request.method ?? "GET",
@@ -82,7 +85,9 @@ async function main(): Promise<void> {
     servers.push(bare);
     rows.push({ name: "bare Hono route (baseline)", rps: await measure(bare.url, { path: "get?key=k" }) });
 
-    const targets: { label: string; url: string }[] = [{ label: "SQLite", url: `file:${join(dir, "kv.db")}` }];
+    const targets: { label: string; url: string }[] = [
+      { label: "SQLite", url: `file:${join(dir, "kv.db")}` },
+    ];
     if (await pgAvailable()) {
       const schema = `bench_${process.pid}`;
       targets.push({ label: "PostgreSQL", url: `${PG_URL}?schema=${schema}` });
@@ -94,8 +99,14 @@ async function main(): Promise<void> {
       const direct = await start("src/server.ts", { DATABASE_URL: target.url, KV_L1_TTL_MS: "0" });
       servers.push(cached, direct);
       await post(cached.url, "set", { key: "k", value: { name: "John", points: 42 } });
-      rows.push({ name: `get, warm L1 (${target.label})`, rps: await measure(cached.url, { path: "get?key=k" }) });
-      rows.push({ name: `get, L1 off (${target.label})`, rps: await measure(direct.url, { path: "get?key=k" }) });
+      rows.push({
+        name: `get, warm L1 (${target.label})`,
+        rps: await measure(cached.url, { path: "get?key=k" }),
+      });
+      rows.push({
+        name: `get, L1 off (${target.label})`,
+        rps: await measure(direct.url, { path: "get?key=k" }),
+      });
       rows.push({
         name: `set (${target.label})`,
         rps: await measure(direct.url, { method: "POST", path: "set", body: { key: "w", value: "v" } }),

@@ -22,9 +22,13 @@ export default async function setup(project: TestProject): Promise<void> {
     project.provide("pgUrl", PG_URL);
   } catch (error) {
     if (process.env.CI === "true") {
-      throw new Error(`CI=true and PostgreSQL did not answer (${(error as Error).message}): its suite is required`);
+      throw new Error(
+        `CI=true and PostgreSQL did not answer (${(error as Error).message}): its suite is required`,
+      );
     }
-    console.warn(`\nNOTICE: PostgreSQL did not answer (${(error as Error).message}); skipping the PostgreSQL suites.\n`);
+    console.warn(
+      `\nNOTICE: PostgreSQL did not answer (${(error as Error).message}); skipping the PostgreSQL suites.\n`,
+    );
     project.provide("pgUrl", null);
   } finally {
     await client.end().catch(() => {});

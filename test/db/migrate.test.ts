@@ -31,7 +31,13 @@ type AnyClient = InstanceType<typeof SqliteClient>;
 /** Uses every model and column through the generated client's query builder: it fails if the migrated tables differ. */
 async function exerciseModels(client: AnyClient): Promise<void> {
   const entry = await client.entry.create({
-    data: { key: "k", kind: "hash", value: null, expiresAt: 2n ** 41n, fields: { create: [{ field: "f", value: "1" }] } },
+    data: {
+      key: "k",
+      kind: "hash",
+      value: null,
+      expiresAt: 2n ** 41n,
+      fields: { create: [{ field: "f", value: "1" }] },
+    },
     include: { fields: true },
   });
   expect(entry).toEqual({
@@ -41,9 +47,15 @@ async function exerciseModels(client: AnyClient): Promise<void> {
     expiresAt: 2n ** 41n,
     fields: [{ key: "k", field: "f", value: "1" }],
   });
-  expect(await client.entry.findMany({ where: { expiresAt: { gt: 0n } }, select: { key: true } })).toEqual([{ key: "k" }]);
+  expect(await client.entry.findMany({ where: { expiresAt: { gt: 0n } }, select: { key: true } })).toEqual([
+    { key: "k" },
+  ]);
   await client.lock.create({ data: { name: "l", token: "t", expiresAt: 5n } });
-  expect(await client.lock.findUnique({ where: { name: "l" } })).toEqual({ name: "l", token: "t", expiresAt: 5n });
+  expect(await client.lock.findUnique({ where: { name: "l" } })).toEqual({
+    name: "l",
+    token: "t",
+    expiresAt: 5n,
+  });
   await client.entry.delete({ where: { key: "k" } });
   expect(await client.hashField.count()).toBe(0);
 }
@@ -59,9 +71,18 @@ describe("migrations on SQLite", () => {
     try {
       expect(raw.pragma("journal_mode", { simple: true })).toBe("wal");
       const rows = raw
-        .prepare(`SELECT migration_name, checksum, finished_at, rolled_back_at, applied_steps_count FROM _prisma_migrations`)
-        .all() as { migration_name: string; checksum: string; finished_at: number | null; applied_steps_count: number }[];
-      expect(rows.map((r) => ({ name: r.migration_name, checksum: r.checksum }))).toEqual(checkedIn("sqlite"));
+        .prepare(
+          `SELECT migration_name, checksum, finished_at, rolled_back_at, applied_steps_count FROM _prisma_migrations`,
+        )
+        .all() as {
+        migration_name: string;
+        checksum: string;
+        finished_at: number | null;
+        applied_steps_count: number;
+      }[];
+      expect(rows.map((r) => ({ name: r.migration_name, checksum: r.checksum }))).toEqual(
+        checkedIn("sqlite"),
+      );
       for (const row of rows) {
         expect(row.finished_at).not.toBeNull();
         expect(row.applied_steps_count).toBe(1);
@@ -77,7 +98,9 @@ describe("migrations on SQLite", () => {
   });
 
   it("create the schema the generated client expects", async () => {
-    const client = new SqliteClient({ adapter: new PrismaBetterSqlite3({ url: (target as { path: string }).path }) });
+    const client = new SqliteClient({
+      adapter: new PrismaBetterSqlite3({ url: (target as { path: string }).path }),
+    });
     try {
       await client.$executeRawUnsafe("PRAGMA foreign_keys = ON");
       await exerciseModels(client);
@@ -102,7 +125,9 @@ describe.skipIf(PG_URL === null)("migrations on PostgreSQL", () => {
       const { rows } = await client.query(
         `SELECT migration_name, checksum, finished_at, applied_steps_count FROM "${target.schema}"._prisma_migrations ORDER BY migration_name`,
       );
-      expect(rows.map((r) => ({ name: r.migration_name, checksum: r.checksum }))).toEqual(checkedIn("postgresql"));
+      expect(rows.map((r) => ({ name: r.migration_name, checksum: r.checksum }))).toEqual(
+        checkedIn("postgresql"),
+      );
       expect(rows.every((r) => r.finished_at !== null && r.applied_steps_count === 1)).toBe(true);
       const collation = await client.query(
         `SELECT collation_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'kv_entries' AND column_name = 'key'`,

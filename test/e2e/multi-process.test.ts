@@ -25,23 +25,32 @@ function twoInstances(label: string, database: () => { url: string; cleanup: () 
 
     it("keep 400 concurrent increments split between them exact", async () => {
       const results = await Promise.all(
-        Array.from({ length: 400 }, (_, i) => call(i % 2 ? a.url : b.url, TOKEN, "POST", "incr", { key: "hits" })),
+        Array.from({ length: 400 }, (_, i) =>
+          call(i % 2 ? a.url : b.url, TOKEN, "POST", "incr", { key: "hits" }),
+        ),
       );
       expect(results.every((r) => r.status === 200)).toBe(true);
       const values = results.map((r) => r.body.result as number).sort((x, y) => x - y);
       expect(values).toEqual(Array.from({ length: 400 }, (_, i) => i + 1));
-      expect((await call(b.url, TOKEN, "GET", "get?key=hits", undefined, { "Cache-Control": "no-cache" })).body.result).toBe(400);
+      expect(
+        (await call(b.url, TOKEN, "GET", "get?key=hits", undefined, { "Cache-Control": "no-cache" })).body
+          .result,
+      ).toBe(400);
     });
 
     it("grant a lock to exactly one of 40 concurrent attempts", async () => {
       const results = await Promise.all(
-        Array.from({ length: 40 }, (_, i) => call(i % 2 ? a.url : b.url, TOKEN, "POST", "lock", { key: "job", ttlMs: 60_000 })),
+        Array.from({ length: 40 }, (_, i) =>
+          call(i % 2 ? a.url : b.url, TOKEN, "POST", "lock", { key: "job", ttlMs: 60_000 }),
+        ),
       );
       const winners = results.filter((r) => (r.body.result as { acquired: boolean }).acquired);
       expect(winners).toHaveLength(1);
-      const token = (winners[0]?.body.result as { token: string }).token;
+      const token = (winners[0]?.body.result as { token: string } | undefined)?.token ?? "";
       const other = winners[0] === results[0] ? b : a;
-      expect((await call(other.url, TOKEN, "POST", "unlock", { key: "job", token: "not-the-token" })).body.result).toBe(false);
+      expect(
+        (await call(other.url, TOKEN, "POST", "unlock", { key: "job", token: "not-the-token" })).body.result,
+      ).toBe(false);
       expect((await call(other.url, TOKEN, "POST", "unlock", { key: "job", token })).body.result).toBe(true);
     });
 
@@ -54,7 +63,9 @@ function twoInstances(label: string, database: () => { url: string; cleanup: () 
       await call(a.url, TOKEN, "POST", "set", { key: "profile", value: "v2" });
       const own = await call(a.url, TOKEN, "GET", "get?key=profile");
       expect(own.body.result).toBe("v2");
-      const fresh = await call(b.url, TOKEN, "GET", "get?key=profile", undefined, { "Cache-Control": "no-cache" });
+      const fresh = await call(b.url, TOKEN, "GET", "get?key=profile", undefined, {
+        "Cache-Control": "no-cache",
+      });
       expect(fresh.body.result).toBe("v2");
       expect(fresh.headers.get("x-kv-cache")).toBe("MISS");
 
@@ -81,7 +92,9 @@ describe("the Node server process", () => {
       const env = { DATABASE_URL: db.url, KV_TOKEN: TOKEN };
       const first = await startServerProcess(env);
       const pairs = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`durable:${i}`, i]));
-      await Promise.all(Object.entries(pairs).map(([key, value]) => call(first.url, TOKEN, "POST", "set", { key, value })));
+      await Promise.all(
+        Object.entries(pairs).map(([key, value]) => call(first.url, TOKEN, "POST", "set", { key, value })),
+      );
       await call(first.url, TOKEN, "POST", "hincrby", { key: "durable:h", field: "n", by: 7 });
       await first.stop("SIGKILL");
       const second = await startServerProcess(env);
@@ -103,7 +116,11 @@ describe("the Node server process", () => {
       const server = await startServerProcess({ DATABASE_URL: db.url, KV_TOKEN: TOKEN });
       // A request whose body is still arriving when the signal comes is in flight for sure.
       let body!: ReadableStreamDefaultController<Uint8Array>;
-      const stream = new ReadableStream<Uint8Array>({ start: (c) => void (body = c) });
+      const stream = new ReadableStream<Uint8Array>({
+        start: (c) => {
+          body = c;
+        },
+      });
       const pending = fetch(`${server.url}/api/kv/set`, {
         method: "POST",
         headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
@@ -129,9 +146,9 @@ describe("the Node server process", () => {
   it("refuses to listen beyond loopback without a token", async () => {
     const db = freshSqliteUrl();
     try {
-      await expect(startServerProcess({ DATABASE_URL: db.url, HOST: "0.0.0.0", KV_TOKEN: "" })).rejects.toThrow(
-        /exited with 1[\s\S]*KV_TOKEN/,
-      );
+      await expect(
+        startServerProcess({ DATABASE_URL: db.url, HOST: "0.0.0.0", KV_TOKEN: "" }),
+      ).rejects.toThrow(/exited with 1[\s\S]*KV_TOKEN/);
     } finally {
       db.cleanup();
     }

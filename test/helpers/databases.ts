@@ -34,11 +34,20 @@ export async function dropPgSchema(url: string): Promise<void> {
 /** A new temporary folder and a `file:` URL of an SQLite database inside it. */
 export function freshSqliteUrl(): { url: string; dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), "tierkv-"));
-  return { url: `file:${join(dir, "kv.db")}`, dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    url: `file:${join(dir, "kv.db")}`,
+    dir,
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 /** A clock the test moves by hand. */
 export function fakeClock(start = 1_800_000_000_000): { now: () => number; advance: (ms: number) => void } {
   let t = start;
-  return { now: () => t, advance: (ms) => void (t += ms) };
+  return {
+    now: () => t,
+    advance: (ms) => {
+      t += ms;
+    },
+  };
 }

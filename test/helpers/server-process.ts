@@ -56,7 +56,11 @@ export async function call(
   path: string,
   body?: unknown,
   headers: Record<string, string> = {},
-): Promise<{ status: number; body: { result?: unknown; error?: { code: string; message: string } }; headers: Headers }> {
+): Promise<{
+  status: number;
+  body: { result?: unknown; error?: { code: string; message: string } };
+  headers: Headers;
+}> {
   const res = await fetch(`${base}/api/kv/${path}`, {
     method,
     headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", ...headers },

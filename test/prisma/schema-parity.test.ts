@@ -23,7 +23,8 @@ describe("Prisma schemas", () => {
 
   it("model strings, hashes and locks identically for both providers", () => {
     expect(models(sqlite)).toBe(models(postgresql));
-    for (const model of ["model Entry", "model HashField", "model Lock"]) expect(models(sqlite)).toContain(model);
+    for (const model of ["model Entry", "model HashField", "model Lock"])
+      expect(models(sqlite)).toContain(model);
   });
 
   it("name their own provider, and so do the migration locks", () => {

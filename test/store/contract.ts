@@ -23,7 +23,10 @@ async function code(promise: Promise<unknown>): Promise<string> {
  * The behaviour every `KvStore` must have (SPEC §1, §3), run against each backend. Time comes
  * from a fake clock the suite moves, so TTLs are tested without sleeping.
  */
-export function storeContract(name: string, make: (clock: Clock) => Promise<StoreUnderTest> | StoreUnderTest): void {
+export function storeContract(
+  name: string,
+  make: (clock: Clock) => Promise<StoreUnderTest> | StoreUnderTest,
+): void {
   describe(`KvStore contract: ${name}`, () => {
     const clock = fakeClock();
     let subject: StoreUnderTest;
@@ -132,7 +135,21 @@ export function storeContract(name: string, make: (clock: Clock) => Promise<Stor
     });
 
     it("refuses counters on values that are not integers, changing nothing", async () => {
-      for (const value of ["abc", 1.5, "1.5", "007", " 1", "+1", "", true, null, [1], { a: 1 }, 2 ** 53, "9007199254740992"]) {
+      for (const value of [
+        "abc",
+        1.5,
+        "1.5",
+        "007",
+        " 1",
+        "+1",
+        "",
+        true,
+        null,
+        [1],
+        { a: 1 },
+        2 ** 53,
+        "9007199254740992",
+      ]) {
         const k = key("not-int");
         await kv.set(k, value);
         expect(await code(kv.incr(k))).toBe("NOT_INTEGER");
@@ -256,7 +273,8 @@ export function storeContract(name: string, make: (clock: Clock) => Promise<Stor
       }
       await kv.set(`${p}:gone`, 1, { ttlMs: 10 });
       clock.advance(10);
-      const list = async (pattern: string) => (await kv.keys({ pattern: `${p}:${pattern}` })).keys.map((k) => k.slice(p.length + 1));
+      const list = async (pattern: string) =>
+        (await kv.keys({ pattern: `${p}:${pattern}` })).keys.map((k) => k.slice(p.length + 1));
       expect(await list("*")).toEqual(["B", "a", "a*", "ab", "b", "c", "hash", "x?y", "é"]);
       expect(await list("?")).toEqual(["B", "a", "b", "c", "é"]);
       expect(await list("[ab]")).toEqual(["a", "b"]);
@@ -276,7 +294,17 @@ export function storeContract(name: string, make: (clock: Clock) => Promise<Stor
         pages++;
       } while (cursor !== null);
       expect(pages).toBe(3);
-      expect(seen.map((k) => k.slice(p.length + 1))).toEqual(["B", "a", "a*", "ab", "b", "c", "hash", "x?y", "é"]);
+      expect(seen.map((k) => k.slice(p.length + 1))).toEqual([
+        "B",
+        "a",
+        "a*",
+        "ab",
+        "b",
+        "c",
+        "hash",
+        "x?y",
+        "é",
+      ]);
       expect(await code(kv.keys({ cursor: "not a cursor" }))).toBe("BAD_REQUEST");
       expect(await code(kv.keys({ limit: 0 }))).toBe("BAD_REQUEST");
     });

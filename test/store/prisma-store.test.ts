@@ -22,6 +22,9 @@ describe.skipIf(PG_URL === null)("PostgreSQL", () => {
 
   storeContract("CachedStore over PrismaStore on PostgreSQL", (clock) => {
     const url = freshPgUrl("contract_cached");
-    return { store: new CachedStore(openPrismaStore({ url, clock }), { clock }), cleanup: () => dropPgSchema(url) };
+    return {
+      store: new CachedStore(openPrismaStore({ url, clock }), { clock }),
+      cleanup: () => dropPgSchema(url),
+    };
   });
 });
