@@ -135,3 +135,17 @@ export async function waitForHttp(url: string, proc: TargetProcess, timeoutMs: n
     }
   }
 }
+
+/** A TCP port that was free on loopback a moment ago (for CLIs that need a fixed port). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import("node:net");
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
