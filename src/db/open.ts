@@ -34,6 +34,7 @@ export function openPrismaStore(options: OpenOptions): PrismaStore {
   return new PrismaStore({
     client: proxy,
     dialect: target.provider === "sqlite" ? SQLITE_DIALECT : POSTGRESQL_DIALECT,
+    isolateTransactions: target.provider === "sqlite",
     ...(options.clock ? { clock: options.clock } : {}),
     prepare: async () => {
       if (options.migrate !== false) await migrate(target);

@@ -353,6 +353,27 @@ export function storeContract(
       expect(await kv.get(k)).toBe(50);
     });
 
+    it("never loses a write that runs beside a failing hash write", async () => {
+      const s = key("tx-string");
+      await kv.set(s, "a string");
+      const writes = Array.from({ length: 40 }, (_, i) => key(`tx-side-${i}`));
+      // Each side write starts a little after a hash write that fails (and rolls back), so that it
+      // lands while that transaction is open.
+      const results = await Promise.allSettled(
+        writes.flatMap((k, i) => [
+          kv.hSet(s, { f: 1 }),
+          (async () => {
+            for (let spin = 0; spin < i % 5; spin++) await new Promise((resolve) => setImmediate(resolve));
+            await kv.set(k, i);
+            await kv.incr(`${k}:n`);
+          })(),
+        ]),
+      );
+      expect(results.filter((r) => r.status === "rejected")).toHaveLength(writes.length);
+      expect(await kv.mGet(writes)).toEqual(Object.fromEntries(writes.map((k, i) => [k, i])));
+      for (const k of writes) expect(await kv.get(`${k}:n`)).toBe(1);
+    });
+
     it("grants a lock to exactly one of many concurrent callers", async () => {
       const k = key("lock-race");
       const results = await Promise.all(Array.from({ length: 20 }, () => kv.lock(k, 10_000)));
