@@ -9,12 +9,12 @@ import type {
 } from "@cloudflare/workers-types";
 import { PrismaD1 } from "@prisma/adapter-d1";
 import { type Config, loadConfig } from "../config.ts";
-import { UnavailableError } from "../errors.ts";
+import { InternalError, UnavailableError } from "../errors.ts";
 import { PrismaClient } from "../generated/d1/client.ts";
 import { createApp } from "../http/app.ts";
 import type { Runtime } from "../runtime.ts";
 import { CachedStore } from "../store/cached-store.ts";
-import { SQLITE_DIALECT } from "../store/dialect.ts";
+import { SQLITE_DIALECT, type Sql } from "../store/dialect.ts";
 import { PrismaStore, type SqlClient, type SqlRunner } from "../store/prisma-store.ts";
 import { migrateD1 } from "./d1-migrate.ts";
 
@@ -41,13 +41,27 @@ function current(): SqlRunner {
   return client;
 }
 
+/** D1 refuses a statement that binds more parameters than this (local workerd allows more). */
+const D1_MAX_BOUND_PARAMETERS = 100;
+
+function checked(query: Sql): Sql {
+  if (query.values.length > D1_MAX_BOUND_PARAMETERS) {
+    throw new InternalError(`a statement binds ${query.values.length} parameters; D1 takes at most 100`);
+  }
+  return query;
+}
+
+const requestRunner: SqlRunner = {
+  $queryRaw: (query) => current().$queryRaw(checked(query)),
+  $executeRaw: (query) => current().$executeRaw(checked(query)),
+};
+
 const d1Client: SqlClient = {
-  $queryRaw: (query) => current().$queryRaw(query),
-  $executeRaw: (query) => current().$executeRaw(query),
+  ...requestRunner,
   // D1 has no interactive transactions (Prisma's D1 adapter refuses them), so the statements
   // of a hash write run one after another on the request's client. Each statement is atomic;
   // see docs/deploy.md for what that means for concurrent writers of one hash.
-  $transaction: (fn) => fn(current()),
+  $transaction: (fn) => fn(requestRunner),
   $disconnect: async () => {},
 };
 

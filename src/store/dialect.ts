@@ -12,6 +12,35 @@ export interface Dialect {
    * string holding one as Redis writes it, within ±(2^53−1)); SQL NULL otherwise.
    */
   counter(column: Sql): Sql;
+  /**
+   * A parenthesised list of values for `IN`. SQLite binds it as one JSON parameter: Cloudflare
+   * D1 refuses a statement with over 100 bound parameters, and a batch holds up to 1,000 keys.
+   */
+  list(values: readonly string[]): Sql;
+  /**
+   * The rows of an `INSERT … <rows> ON CONFLICT …`: `VALUES (…), (…)` on PostgreSQL; on SQLite a
+   * `SELECT` over one JSON parameter (for D1, as in `list`). Cells are strings, numbers or null.
+   */
+  rows(rows: readonly (readonly (string | number | null)[])[]): Sql;
+}
+
+function jsonList(values: readonly string[]): Sql {
+  return sql`(SELECT "value" FROM json_each(${JSON.stringify(values)}))`;
+}
+
+function jsonRows(rows: readonly (readonly (string | number | null)[])[]): Sql {
+  const width = rows[0]?.length ?? 0;
+  const cells = Array.from({ length: width }, (_, i) => raw(`json_extract("j"."value", '$[${i}]')`));
+  // `WHERE true` keeps SQLite from reading the ON of ON CONFLICT as a join constraint.
+  return sql`SELECT ${join(cells)} FROM json_each(${JSON.stringify(rows)}) AS "j" WHERE true`;
+}
+
+function valuesList(values: readonly string[]): Sql {
+  return sql`(${join(values)})`;
+}
+
+function valuesRows(rows: readonly (readonly (string | number | null)[])[]): Sql {
+  return sql`VALUES ${join(rows.map((row) => sql`(${join(row)})`))}`;
 }
 
 const SAFE = raw(String(MAX_COUNTER));
@@ -19,6 +48,8 @@ const SAFE = raw(String(MAX_COUNTER));
 /** SQLite: JSON1's `json_type` tells integers apart; casts are total, so no guard is needed. */
 export const SQLITE_DIALECT: Dialect = {
   name: "sqlite",
+  list: jsonList,
+  rows: jsonRows,
   counter(column) {
     const n = sql`(CASE
       WHEN json_type(${column}) = 'integer' THEN CAST(${column} AS INTEGER)
@@ -34,6 +65,8 @@ export const SQLITE_DIALECT: Dialect = {
 /** PostgreSQL: a regular expression admits at most 16 digits before the cast, which cannot fail. */
 export const POSTGRESQL_DIALECT: Dialect = {
   name: "postgresql",
+  list: valuesList,
+  rows: valuesRows,
   counter(column) {
     const n = sql`(CASE
       WHEN ${column} ~ '^-?(0|[1-9][0-9]{0,15})$' THEN CAST(${column} AS BIGINT)

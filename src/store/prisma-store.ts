@@ -1,5 +1,5 @@
 import { InternalError, KvError, UnavailableError, WrongTypeError } from "../errors.ts";
-import { type Dialect, join as joinSql, raw, type Sql, sql } from "./dialect.ts";
+import { type Dialect, raw, type Sql, sql } from "./dialect.ts";
 import { compileGlob } from "./glob.ts";
 import { RwLock } from "./rw-lock.ts";
 import { snapshotGet, snapshotHGet, snapshotHGetAll, snapshotsMGet } from "./snapshot.ts";
@@ -132,7 +132,7 @@ export class PrismaStore implements KvStore, SnapshotSource {
         ? sql``
         : fields === "all"
           ? sql`LEFT JOIN ${T_FIELDS} f ON f."key" = e."key"`
-          : sql`LEFT JOIN ${T_FIELDS} f ON f."key" = e."key" AND f."field" IN (${joinSql(fields)})`;
+          : sql`LEFT JOIN ${T_FIELDS} f ON f."key" = e."key" AND f."field" IN ${this.#dialect.list(fields)}`;
     const columns = fields === "none" ? sql`` : sql`, f."field" AS "field", f."value" AS "fvalue"`;
     const rows = await this.#run((db) =>
       db.$queryRaw<Row[]>(
@@ -155,7 +155,7 @@ export class PrismaStore implements KvStore, SnapshotSource {
     const rows = await this.#run((db) =>
       db.$queryRaw<Row[]>(
         sql`SELECT "key", "kind", "value", "expires_at" FROM ${T_ENTRIES}
-            WHERE "key" IN (${joinSql(keys)}) AND ${this.#live(now)}`,
+            WHERE "key" IN ${this.#dialect.list(keys)} AND ${this.#live(now)}`,
       ),
     );
     const out = new Map<string, Snapshot>();
@@ -307,11 +307,11 @@ export class PrismaStore implements KvStore, SnapshotSource {
     return this.#transaction(async (tx) => {
       await this.#hashHeader(tx, key, this.#clock.now(), true);
       const before = await tx.$queryRaw<Row[]>(
-        sql`SELECT COUNT(*) AS "n" FROM ${T_FIELDS} WHERE "key" = ${key} AND "field" IN (${joinSql(names)})`,
+        sql`SELECT COUNT(*) AS "n" FROM ${T_FIELDS} WHERE "key" = ${key} AND "field" IN ${this.#dialect.list(names)}`,
       );
-      const values = names.map((f) => sql`(${key}, ${f}, ${JSON.stringify(fields[f])})`);
+      const values = names.map((f) => [key, f, JSON.stringify(fields[f])]);
       await tx.$executeRaw(
-        sql`INSERT INTO ${T_FIELDS} ("key", "field", "value") VALUES ${joinSql(values)}
+        sql`INSERT INTO ${T_FIELDS} ("key", "field", "value") ${this.#dialect.rows(values)}
               ON CONFLICT ("key", "field") DO UPDATE SET "value" = excluded."value"`,
       );
       return names.length - Number(before[0]?.n ?? 0);
@@ -330,7 +330,7 @@ export class PrismaStore implements KvStore, SnapshotSource {
     return this.#transaction(async (tx) => {
       if (!(await this.#hashHeader(tx, key, this.#clock.now(), false))) return 0;
       const removed = await tx.$executeRaw(
-        sql`DELETE FROM ${T_FIELDS} WHERE "key" = ${key} AND "field" IN (${joinSql([...new Set(fields)])})`,
+        sql`DELETE FROM ${T_FIELDS} WHERE "key" = ${key} AND "field" IN ${this.#dialect.list([...new Set(fields)])}`,
       );
       await tx.$executeRaw(
         sql`DELETE FROM ${T_ENTRIES} WHERE "key" = ${key}
@@ -402,12 +402,10 @@ export class PrismaStore implements KvStore, SnapshotSource {
   async mSet(pairs: Record<string, JsonValue>, options: { ttlMs?: number } = {}): Promise<true> {
     const now = this.#clock.now();
     const expiresAt = options.ttlMs === undefined ? null : now + options.ttlMs;
-    const rows = Object.keys(pairs).map(
-      (key) => sql`(${key}, 'string', ${JSON.stringify(pairs[key])}, ${expiresAt})`,
-    );
+    const rows = Object.keys(pairs).map((key) => [key, "string", JSON.stringify(pairs[key]), expiresAt]);
     await this.#run((db) =>
       db.$executeRaw(
-        sql`INSERT INTO ${T_ENTRIES} ("key", "kind", "value", "expires_at") VALUES ${joinSql(rows)}
+        sql`INSERT INTO ${T_ENTRIES} ("key", "kind", "value", "expires_at") ${this.#dialect.rows(rows)}
             ON CONFLICT ("key") DO UPDATE SET "kind" = 'string', "value" = excluded."value", "expires_at" = excluded."expires_at"`,
       ),
     );
