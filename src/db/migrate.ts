@@ -44,7 +44,9 @@ function checksum(sql: string): string {
  * several instances start at once: a write transaction on SQLite, an advisory lock on PostgreSQL.
  */
 export async function migrate(target: DatabaseTarget): Promise<MigrationResult> {
-  return target.provider === "sqlite" ? migrateSqlite(target.path) : migratePostgres(target.url, target.schema);
+  return target.provider === "sqlite"
+    ? migrateSqlite(target.path)
+    : migratePostgres(target.url, target.schema);
 }
 
 async function migrateSqlite(path: string): Promise<MigrationResult> {

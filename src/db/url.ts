@@ -15,7 +15,11 @@ export const DEFAULT_DATABASE_URL = "file:./data/kv.db";
  */
 export function parseDatabaseUrl(url: string): DatabaseTarget {
   if (url.startsWith("file:")) {
-    const path = url.slice("file:".length).replace(/^\/\/(?=\/)/, "").split("?")[0] ?? "";
+    const path =
+      url
+        .slice("file:".length)
+        .replace(/^\/\/(?=\/)/, "")
+        .split("?")[0] ?? "";
     if (path === "") throw new BadRequestError("DATABASE_URL names no SQLite file");
     return { provider: "sqlite", path };
   }

@@ -43,4 +43,4 @@ export const POSTGRESQL_DIALECT: Dialect = {
   },
 };
 
-export { join, raw, sql, type Sql };
+export { join, raw, type Sql, sql };

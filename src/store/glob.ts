@@ -77,7 +77,7 @@ function classRe(body: string[]): string {
         skip = 3;
       }
       // Redis accepts reversed ranges such as [z-a].
-      const [lo, up] = (lo_hi(c, hi));
+      const [lo, up] = lo_hi(c, hi);
       out += `${escapeClass(lo)}-${escapeClass(up)}`;
       i += skip;
     } else {

@@ -1,12 +1,23 @@
 import { WrongTypeError } from "../errors.ts";
 import { compileGlob } from "./glob.ts";
-import type { Clock, JsonValue, KeysOptions, KeysPage, KvStore, LockResult, SetOptions } from "./types.ts";
+import { snapshotGet, snapshotHGet, snapshotHGetAll, snapshotsMGet } from "./snapshot.ts";
+import type {
+  Clock,
+  FieldSelection,
+  JsonValue,
+  KeysOptions,
+  KeysPage,
+  KvStore,
+  LockResult,
+  SetOptions,
+  Snapshot,
+  SnapshotSource,
+} from "./types.ts";
 import { SYSTEM_CLOCK } from "./types.ts";
 import {
   addCounter,
   compareBytes,
   counterValue,
-  createRecord,
   decodeCursor,
   encodeCursor,
   keysLimit,
@@ -26,7 +37,7 @@ export interface MemoryStoreOptions {
  * The whole store in one process's memory: for tests and for scripts that need no persistence.
  * Values are kept as JSON text, so a caller never shares an object with the store.
  */
-export class MemoryStore implements KvStore {
+export class MemoryStore implements KvStore, SnapshotSource {
   readonly kind = "memory" as const;
   #entries = new Map<string, Entry>();
   #locks = new Map<string, { token: string; expiresAt: number }>();
@@ -58,9 +69,28 @@ export class MemoryStore implements KvStore {
     return entry;
   }
 
+  async inspect(key: string, fields: FieldSelection = "none"): Promise<Snapshot> {
+    const entry = this.#live(key);
+    if (entry === undefined) return { kind: "none" };
+    if (entry.kind === "string")
+      return { kind: "string", value: parse(entry.json), expiresAt: entry.expiresAt };
+    const map = new Map<string, JsonValue | undefined>();
+    const names = fields === "all" ? [...entry.fields.keys()] : fields === "none" ? [] : fields;
+    for (const f of names) {
+      const json = entry.fields.get(f);
+      map.set(f, json === undefined ? undefined : parse(json));
+    }
+    return { kind: "hash", expiresAt: entry.expiresAt, fields: map, complete: fields === "all" };
+  }
+
+  async inspectMany(keys: string[]): Promise<Map<string, Snapshot>> {
+    const out = new Map<string, Snapshot>();
+    for (const key of keys) out.set(key, await this.inspect(key));
+    return out;
+  }
+
   async get(key: string): Promise<JsonValue | undefined> {
-    const entry = this.#string(key);
-    return entry === undefined ? undefined : (JSON.parse(entry.json) as JsonValue);
+    return snapshotGet(await this.inspect(key));
   }
 
   async set(key: string, value: JsonValue, options: SetOptions = {}): Promise<boolean> {
@@ -110,7 +140,7 @@ export class MemoryStore implements KvStore {
 
   async incrBy(key: string, by: number): Promise<number> {
     const entry = this.#string(key);
-    const current = counterValue(entry === undefined ? undefined : (JSON.parse(entry.json) as JsonValue));
+    const current = counterValue(entry === undefined ? undefined : parse(entry.json));
     const next = addCounter(current, by);
     if (entry === undefined) this.#entries.set(key, { kind: "string", json: String(next), expiresAt: null });
     else entry.json = String(next);
@@ -132,16 +162,11 @@ export class MemoryStore implements KvStore {
   }
 
   async hGet(key: string, field: string): Promise<JsonValue | undefined> {
-    const json = this.#hash(key)?.fields.get(field);
-    return json === undefined ? undefined : (JSON.parse(json) as JsonValue);
+    return snapshotHGet(await this.inspect(key, [field]), field);
   }
 
   async hGetAll(key: string): Promise<Record<string, JsonValue>> {
-    const out = createRecord<JsonValue>();
-    const entry = this.#hash(key);
-    if (entry === undefined) return out;
-    for (const [field, json] of entry.fields) out[field] = JSON.parse(json) as JsonValue;
-    return out;
+    return snapshotHGetAll(await this.inspect(key, "all"));
   }
 
   async hDel(key: string, fields: string[]): Promise<number> {
@@ -156,7 +181,7 @@ export class MemoryStore implements KvStore {
   async hIncrBy(key: string, field: string, by: number): Promise<number> {
     const entry = this.#hash(key);
     const json = entry?.fields.get(field);
-    const next = addCounter(counterValue(json === undefined ? undefined : (JSON.parse(json) as JsonValue)), by);
+    const next = addCounter(counterValue(json === undefined ? undefined : parse(json)), by);
     if (entry === undefined) {
       this.#entries.set(key, { kind: "hash", fields: new Map([[field, String(next)]]), expiresAt: null });
     } else {
@@ -198,12 +223,7 @@ export class MemoryStore implements KvStore {
   }
 
   async mGet(keys: string[]): Promise<Record<string, JsonValue>> {
-    const out = createRecord<JsonValue>();
-    for (const key of keys) {
-      const entry = this.#live(key);
-      if (entry?.kind === "string") out[key] = JSON.parse(entry.json) as JsonValue;
-    }
-    return out;
+    return snapshotsMGet(keys, await this.inspectMany(keys));
   }
 
   async keys(options: KeysOptions = {}): Promise<KeysPage> {
@@ -236,4 +256,8 @@ export class MemoryStore implements KvStore {
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {}
+}
+
+function parse(json: string): JsonValue {
+  return JSON.parse(json) as JsonValue;
 }

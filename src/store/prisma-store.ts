@@ -1,13 +1,24 @@
-import { KvError, UnavailableError, InternalError, WrongTypeError } from "../errors.ts";
-import { type Dialect, join, raw, type Sql, sql } from "./dialect.ts";
+import { InternalError, KvError, UnavailableError, WrongTypeError } from "../errors.ts";
+import { type Dialect, join as joinSql, raw, type Sql, sql } from "./dialect.ts";
 import { compileGlob } from "./glob.ts";
-import type { Clock, JsonValue, KeysOptions, KeysPage, KvStore, LockResult, SetOptions } from "./types.ts";
+import { snapshotGet, snapshotHGet, snapshotHGetAll, snapshotsMGet } from "./snapshot.ts";
+import type {
+  Clock,
+  FieldSelection,
+  JsonValue,
+  KeysOptions,
+  KeysPage,
+  KvStore,
+  LockResult,
+  SetOptions,
+  Snapshot,
+  SnapshotSource,
+} from "./types.ts";
 import { SYSTEM_CLOCK } from "./types.ts";
 import {
   addCounter,
   compareBytes,
   counterValue,
-  createRecord,
   decodeCursor,
   encodeCursor,
   keysLimit,
@@ -22,7 +33,10 @@ export interface SqlRunner {
 
 /** A Prisma client of either provider. */
 export interface SqlClient extends SqlRunner {
-  $transaction<R>(fn: (tx: SqlRunner) => Promise<R>, options?: { maxWait?: number; timeout?: number }): Promise<R>;
+  $transaction<R>(
+    fn: (tx: SqlRunner) => Promise<R>,
+    options?: { maxWait?: number; timeout?: number },
+  ): Promise<R>;
   $disconnect(): Promise<void>;
 }
 
@@ -54,7 +68,7 @@ const C_FIELD_VALUE = raw(`"kv_hash_fields"."value"`);
  * and the few expressions that differ come from the `Dialect`. Each operation is one statement
  * (one round trip) except the hash writes, which are one short transaction.
  */
-export class PrismaStore implements KvStore {
+export class PrismaStore implements KvStore, SnapshotSource {
   readonly kind: "sqlite" | "postgresql";
   #client: SqlClient;
   #dialect: Dialect;
@@ -92,17 +106,55 @@ export class PrismaStore implements KvStore {
     return sql`(${table}."expires_at" IS NULL OR ${table}."expires_at" > ${now})`;
   }
 
-  async get(key: string): Promise<JsonValue | undefined> {
+  async inspect(key: string, fields: FieldSelection = "none"): Promise<Snapshot> {
+    const now = this.#clock.now();
+    const join =
+      fields === "none"
+        ? sql``
+        : fields === "all"
+          ? sql`LEFT JOIN ${T_FIELDS} f ON f."key" = e."key"`
+          : sql`LEFT JOIN ${T_FIELDS} f ON f."key" = e."key" AND f."field" IN (${joinSql(fields)})`;
+    const columns = fields === "none" ? sql`` : sql`, f."field" AS "field", f."value" AS "fvalue"`;
+    const rows = await this.#run((db) =>
+      db.$queryRaw<Row[]>(
+        sql`SELECT e."kind" AS "kind", e."value" AS "value", e."expires_at" AS "expires_at" ${columns}
+            FROM ${T_ENTRIES} e ${join} WHERE e."key" = ${key} AND ${this.#live(now, raw("e"))}`,
+      ),
+    );
+    const first = rows[0];
+    if (first === undefined) return { kind: "none" };
+    const expiresAt = first.expires_at === null ? null : Number(first.expires_at);
+    if (first.kind === "string") return { kind: "string", value: parse(first.value), expiresAt };
+    const map = new Map<string, JsonValue | undefined>();
+    if (Array.isArray(fields)) for (const f of fields) map.set(f, undefined);
+    for (const row of rows) if (row.field != null) map.set(row.field as string, parse(row.fvalue));
+    return { kind: "hash", expiresAt, fields: map, complete: fields === "all" };
+  }
+
+  async inspectMany(keys: string[]): Promise<Map<string, Snapshot>> {
     const now = this.#clock.now();
     const rows = await this.#run((db) =>
       db.$queryRaw<Row[]>(
-        sql`SELECT "kind", "value" FROM ${T_ENTRIES} WHERE "key" = ${key} AND ${this.#live(now)}`,
+        sql`SELECT "key", "kind", "value", "expires_at" FROM ${T_ENTRIES}
+            WHERE "key" IN (${joinSql(keys)}) AND ${this.#live(now)}`,
       ),
     );
-    const row = rows[0];
-    if (row === undefined) return undefined;
-    if (row.kind !== "string") throw new WrongTypeError();
-    return JSON.parse(row.value as string) as JsonValue;
+    const out = new Map<string, Snapshot>();
+    for (const key of keys) out.set(key, { kind: "none" });
+    for (const row of rows) {
+      const expiresAt = row.expires_at === null ? null : Number(row.expires_at);
+      out.set(
+        row.key as string,
+        row.kind === "string"
+          ? { kind: "string", value: parse(row.value), expiresAt }
+          : { kind: "hash", expiresAt, fields: new Map(), complete: false },
+      );
+    }
+    return out;
+  }
+
+  async get(key: string): Promise<JsonValue | undefined> {
+    return snapshotGet(await this.inspect(key));
   }
 
   async set(key: string, value: JsonValue, options: SetOptions = {}): Promise<boolean> {
@@ -145,11 +197,7 @@ export class PrismaStore implements KvStore {
   }
 
   async exists(key: string): Promise<boolean> {
-    const now = this.#clock.now();
-    const rows = await this.#run((db) =>
-      db.$queryRaw<Row[]>(sql`SELECT 1 AS "one" FROM ${T_ENTRIES} WHERE "key" = ${key} AND ${this.#live(now)}`),
-    );
-    return rows.length > 0;
+    return (await this.inspect(key)).kind !== "none";
   }
 
   async ttl(key: string): Promise<number> {
@@ -241,11 +289,11 @@ export class PrismaStore implements KvStore {
       db.$transaction(async (tx) => {
         await this.#hashHeader(tx, key, this.#clock.now(), true);
         const before = await tx.$queryRaw<Row[]>(
-          sql`SELECT COUNT(*) AS "n" FROM ${T_FIELDS} WHERE "key" = ${key} AND "field" IN (${join(names)})`,
+          sql`SELECT COUNT(*) AS "n" FROM ${T_FIELDS} WHERE "key" = ${key} AND "field" IN (${joinSql(names)})`,
         );
         const values = names.map((f) => sql`(${key}, ${f}, ${JSON.stringify(fields[f])})`);
         await tx.$executeRaw(
-          sql`INSERT INTO ${T_FIELDS} ("key", "field", "value") VALUES ${join(values)}
+          sql`INSERT INTO ${T_FIELDS} ("key", "field", "value") VALUES ${joinSql(values)}
               ON CONFLICT ("key", "field") DO UPDATE SET "value" = excluded."value"`,
         );
         return names.length - Number(before[0]?.n ?? 0);
@@ -254,35 +302,11 @@ export class PrismaStore implements KvStore {
   }
 
   async hGet(key: string, field: string): Promise<JsonValue | undefined> {
-    const now = this.#clock.now();
-    const rows = await this.#run((db) =>
-      db.$queryRaw<Row[]>(
-        sql`SELECT e."kind" AS "kind", f."value" AS "value" FROM ${T_ENTRIES} e
-            LEFT JOIN ${T_FIELDS} f ON f."key" = e."key" AND f."field" = ${field}
-            WHERE e."key" = ${key} AND ${this.#live(now, raw("e"))}`,
-      ),
-    );
-    const row = rows[0];
-    if (row === undefined) return undefined;
-    if (row.kind !== "hash") throw new WrongTypeError();
-    return row.value === null ? undefined : (JSON.parse(row.value as string) as JsonValue);
+    return snapshotHGet(await this.inspect(key, [field]), field);
   }
 
   async hGetAll(key: string): Promise<Record<string, JsonValue>> {
-    const now = this.#clock.now();
-    const rows = await this.#run((db) =>
-      db.$queryRaw<Row[]>(
-        sql`SELECT e."kind" AS "kind", f."field" AS "field", f."value" AS "value" FROM ${T_ENTRIES} e
-            LEFT JOIN ${T_FIELDS} f ON f."key" = e."key"
-            WHERE e."key" = ${key} AND ${this.#live(now, raw("e"))}`,
-      ),
-    );
-    const out = createRecord<JsonValue>();
-    for (const row of rows) {
-      if (row.kind !== "hash") throw new WrongTypeError();
-      if (row.field !== null) out[row.field as string] = JSON.parse(row.value as string) as JsonValue;
-    }
-    return out;
+    return snapshotHGetAll(await this.inspect(key, "all"));
   }
 
   async hDel(key: string, fields: string[]): Promise<number> {
@@ -290,7 +314,7 @@ export class PrismaStore implements KvStore {
       db.$transaction(async (tx) => {
         if (!(await this.#hashHeader(tx, key, this.#clock.now(), false))) return 0;
         const removed = await tx.$executeRaw(
-          sql`DELETE FROM ${T_FIELDS} WHERE "key" = ${key} AND "field" IN (${join([...new Set(fields)])})`,
+          sql`DELETE FROM ${T_FIELDS} WHERE "key" = ${key} AND "field" IN (${joinSql([...new Set(fields)])})`,
         );
         await tx.$executeRaw(
           sql`DELETE FROM ${T_ENTRIES} WHERE "key" = ${key}
@@ -318,7 +342,10 @@ export class PrismaStore implements KvStore {
           sql`SELECT "value" FROM ${T_FIELDS} WHERE "key" = ${key} AND "field" = ${field}`,
         );
         const value = existing[0]?.value;
-        addCounter(counterValue(value === undefined ? undefined : (JSON.parse(value as string) as JsonValue)), by);
+        addCounter(
+          counterValue(value === undefined ? undefined : (JSON.parse(value as string) as JsonValue)),
+          by,
+        );
         throw new InternalError("hash counter update was refused");
       }, TX_OPTIONS),
     );
@@ -367,7 +394,7 @@ export class PrismaStore implements KvStore {
     );
     await this.#run((db) =>
       db.$executeRaw(
-        sql`INSERT INTO ${T_ENTRIES} ("key", "kind", "value", "expires_at") VALUES ${join(rows)}
+        sql`INSERT INTO ${T_ENTRIES} ("key", "kind", "value", "expires_at") VALUES ${joinSql(rows)}
             ON CONFLICT ("key") DO UPDATE SET "kind" = 'string', "value" = excluded."value", "expires_at" = excluded."expires_at"`,
       ),
     );
@@ -375,16 +402,7 @@ export class PrismaStore implements KvStore {
   }
 
   async mGet(keys: string[]): Promise<Record<string, JsonValue>> {
-    const now = this.#clock.now();
-    const rows = await this.#run((db) =>
-      db.$queryRaw<Row[]>(
-        sql`SELECT "key", "value" FROM ${T_ENTRIES}
-            WHERE "key" IN (${join(keys)}) AND "kind" = 'string' AND ${this.#live(now)}`,
-      ),
-    );
-    const out = createRecord<JsonValue>();
-    for (const row of rows) out[row.key as string] = JSON.parse(row.value as string) as JsonValue;
-    return out;
+    return snapshotsMGet(keys, await this.inspectMany(keys));
   }
 
   async keys(options: KeysOptions = {}): Promise<KeysPage> {
@@ -438,6 +456,10 @@ export class PrismaStore implements KvStore {
     await this.#client.$disconnect();
     await this.#onClose?.();
   }
+}
+
+function parse(json: unknown): JsonValue {
+  return JSON.parse(json as string) as JsonValue;
 }
 
 function page(found: string[], limit: number): KeysPage {

@@ -82,3 +82,26 @@ export interface KvStore {
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** What one key holds, with its expiry (epoch ms, null for none): what the L1 cache keeps. */
+export type Snapshot =
+  | { kind: "none" }
+  | { kind: "string"; value: JsonValue; expiresAt: number | null }
+  | {
+      kind: "hash";
+      expiresAt: number | null;
+      /** The fields read; a requested field that is absent maps to undefined. */
+      fields: Map<string, JsonValue | undefined>;
+      /** Whether `fields` holds every field of the hash. */
+      complete: boolean;
+    };
+
+/** Which hash fields `inspect` reads: none, the named ones, or all. */
+export type FieldSelection = "none" | "all" | string[];
+
+/** A store that can read a key's whole state in one round trip (what a cache in front needs). */
+export interface SnapshotSource {
+  inspect(key: string, fields?: FieldSelection): Promise<Snapshot>;
+  /** One round trip for many keys; hashes come back without fields. */
+  inspectMany(keys: string[]): Promise<Map<string, Snapshot>>;
+}

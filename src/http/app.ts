@@ -1,0 +1,143 @@
+import { type Context, Hono } from "hono";
+import {
+  BadRequestError,
+  ForbiddenError,
+  InternalError,
+  KvError,
+  MethodNotAllowedError,
+  NotFoundError,
+  PayloadTooLargeError,
+  UnauthorizedError,
+} from "../errors.ts";
+import { MAX_BODY_BYTES } from "../limits.ts";
+import type { Runtime } from "../runtime.ts";
+import { type AuthPolicy, authenticate } from "./auth.ts";
+import { ENDPOINT_NAMES, ENDPOINTS, type EndpointName } from "./endpoints.ts";
+import { parseInput, parseQuery } from "./input.ts";
+
+/** The base path of every endpoint. */
+export const BASE_PATH = "/api/kv";
+
+/** Options of `createApp`. */
+export interface AppOptions {
+  /** The instance's runtime, created on first use (so a serverless module loads without I/O). */
+  runtime: () => Runtime;
+  /** Which endpoints this app serves: all by default, one in a per-endpoint function. */
+  endpoints?: readonly EndpointName[];
+  /** With no token configured: who may call (the Node server: loopback only; serverless: deny unless allowed). */
+  anonymous?: (runtime: Runtime) => AuthPolicy["anonymous"];
+  /** The client's address, for the loopback rule. */
+  remoteAddress?: (c: Context) => string | undefined;
+  /** Where unexpected errors are reported (default: console.error). Never sent to the client. */
+  logError?: (error: unknown, c: Context) => void;
+}
+
+function envelope(c: Context, error: KvError): Response {
+  return c.json({ error: { code: error.code, message: error.message } }, error.status as 400);
+}
+
+/**
+ * The tierkv HTTP API of SPEC §2–§5 as a Hono app. Checks run in the order SPEC §3 gives:
+ * authentication, path and method, permission, input, then the operation.
+ */
+export function createApp(options: AppOptions): Hono {
+  const served = new Set(options.endpoints ?? ENDPOINT_NAMES);
+  const logError = options.logError ?? ((error: unknown) => console.error("tierkv: internal error", error));
+  const app = new Hono();
+
+  app.use(async (c, next) => {
+    await next();
+    c.res.headers.set("Cache-Control", "no-store");
+  });
+
+  app.onError((error, c) => {
+    const kv = error instanceof KvError ? error : new InternalError();
+    if (!(error instanceof KvError) || kv.code === "INTERNAL") logError(error, c);
+    const cache = (error as { cache?: string }).cache;
+    if (cache !== undefined) c.header("X-KV-Cache", cache);
+    return envelope(c, kv);
+  });
+
+  app.all("*", async (c) => {
+    const runtime = options.runtime();
+    const path = c.req.path;
+    const name = path.startsWith(`${BASE_PATH}/`) ? path.slice(BASE_PATH.length + 1) : undefined;
+    const endpoint =
+      name !== undefined && served.has(name as EndpointName) ? ENDPOINTS[name as EndpointName] : undefined;
+
+    if (name !== "health" || endpoint === undefined) {
+      const policy: AuthPolicy = {
+        token: runtime.config.token,
+        readonlyToken: runtime.config.readonlyToken,
+        anonymous: options.anonymous?.(runtime) ?? (runtime.config.allowAnonymous ? "allow" : "deny"),
+      };
+      const access = authenticate(policy, c.req.header("Authorization"), options.remoteAddress?.(c));
+      if (access === "none") throw new UnauthorizedError();
+      if (endpoint === undefined) throw new NotFoundError(`no endpoint at ${path}`);
+      if (c.req.method !== endpoint.method && !(endpoint.method === "GET" && c.req.method === "HEAD")) {
+        c.header("Allow", endpoint.method);
+        throw new MethodNotAllowedError(`${path} takes ${endpoint.method}`);
+      }
+      if (access === "read" && !endpoint.read) throw new ForbiddenError();
+    } else if (c.req.method !== "GET" && c.req.method !== "HEAD") {
+      c.header("Allow", "GET");
+      throw new MethodNotAllowedError(`${path} takes GET`);
+    }
+
+    const input = parseInput(
+      name as EndpointName,
+      endpoint.method === "POST" ? await readJson(c) : parseQuery(c.req.url),
+    );
+    const noCache = /(^|,)\s*no-cache\s*(,|$)/i.test(c.req.header("Cache-Control") ?? "");
+    const outcome = await endpoint.run(runtime.store, input, noCache);
+    if (outcome.cache !== undefined) c.header("X-KV-Cache", outcome.cache);
+    return c.json({ result: outcome.result });
+  });
+
+  return app;
+}
+
+/** Reads a JSON body of at most 16 MiB. */
+async function readJson(c: Context): Promise<unknown> {
+  const declared = Number(c.req.header("Content-Length") ?? "0");
+  if (declared > MAX_BODY_BYTES)
+    throw new PayloadTooLargeError(`the request body is over ${MAX_BODY_BYTES} bytes`);
+  const body = c.req.raw.body;
+  if (body === null) throw new BadRequestError("a JSON body is required");
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel();
+      throw new PayloadTooLargeError(`the request body is over ${MAX_BODY_BYTES} bytes`);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new BadRequestError("the request body is not valid UTF-8");
+  }
+  if (text.trim() === "") throw new BadRequestError("a JSON body is required");
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new BadRequestError("the request body is not valid JSON");
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new BadRequestError("the request body must be a JSON object");
+  }
+  return parsed;
+}

@@ -1,0 +1,106 @@
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import { getConnInfo } from "@hono/node-server/conninfo";
+import { type Config, ConfigError, loadConfig } from "./config.ts";
+import { createApp } from "./http/app.ts";
+import { isLoopback } from "./http/auth.ts";
+import { createRuntime, type Runtime } from "./runtime.ts";
+
+/** A running Node server. */
+export interface RunningServer {
+  url: string;
+  runtime: Runtime;
+  /** Stops taking connections, lets in-flight requests finish, then closes the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * Serves every endpoint with `@hono/node-server`, sweeps expired rows periodically, and
+ * applies pending migrations before taking traffic.
+ */
+export async function startServer(
+  config: Config,
+  runtime: Runtime = createRuntime(config),
+): Promise<RunningServer> {
+  const anonymous = config.token === undefined && config.readonlyToken === undefined;
+  if (anonymous && !isLoopback(config.host)) {
+    throw new ConfigError(
+      `refusing to listen on non-loopback HOST without a token: set KV_TOKEN (or bind HOST=127.0.0.1)`,
+    );
+  }
+  try {
+    await runtime.store.ping();
+  } catch (error) {
+    console.error(
+      `tierkv: the database is unavailable at start (${(error as Error).message}); requests answer 503 until it is back`,
+    );
+  }
+  const app = createApp({
+    runtime: () => runtime,
+    anonymous: () => "loopback",
+    remoteAddress: (c) => getConnInfo(c).remote.address,
+  });
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+  });
+  const sweeper =
+    config.sweepIntervalMs > 0
+      ? setInterval(() => {
+          runtime.store
+            .sweep()
+            .catch((error: unknown) => console.error("tierkv: sweep failed:", (error as Error).message));
+        }, config.sweepIntervalMs)
+      : undefined;
+  sweeper?.unref();
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    runtime,
+    close() {
+      closing ??= (async () => {
+        if (sweeper !== undefined) clearInterval(sweeper);
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          // Idle keep-alive sockets would hold close() open; in-flight requests still finish.
+          (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+        });
+        await runtime.store.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    console.error(`tierkv: ${(error as Error).message}`);
+    process.exit(1);
+  }
+  let running: RunningServer;
+  try {
+    running = await startServer(config);
+  } catch (error) {
+    console.error(`tierkv: ${(error as Error).message}`);
+    process.exit(1);
+  }
+  const db = config.databaseUrl.startsWith("file:") ? config.databaseUrl : "PostgreSQL";
+  console.log(`tierkv listening on ${running.url} (${db})`);
+  const stop = (signal: string) => {
+    console.log(`tierkv: ${signal} received, finishing in-flight requests`);
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    running.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.once("SIGINT", () => stop("SIGINT"));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) void main();
