@@ -85,7 +85,12 @@ export function freshSqlite(): { url: string; path: string; cleanup: () => void 
 /** A clock the test moves by hand. */
 export function fakeClock(start = 1_800_000_000_000): { now: () => number; advance: (ms: number) => void } {
   let t = start;
-  return { now: () => t, advance: (ms) => void (t += ms) };
+  return {
+    now: () => t,
+    advance: (ms) => {
+      t += ms;
+    },
+  };
 }
 
 /**
