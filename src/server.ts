@@ -40,8 +40,15 @@ export async function startServer(
     anonymous: () => "loopback",
     remoteAddress: (c) => getConnInfo(c).remote.address,
   });
+  let closing: Promise<void> | undefined;
+  // While shutting down, each response closes its connection, so keep-alive clients let go.
+  const fetch = async (request: Request, env: unknown): Promise<Response> => {
+    const response = await app.fetch(request, env);
+    if (closing !== undefined) response.headers.set("Connection", "close");
+    return response;
+  };
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+    const s = serve({ fetch, port: config.port, hostname: config.host }, () => resolve(s));
   });
   const sweeper =
     config.sweepIntervalMs > 0
@@ -54,7 +61,6 @@ export async function startServer(
   sweeper?.unref();
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
-  let closing: Promise<void> | undefined;
   return {
     url: `http://${host}:${port}`,
     runtime,

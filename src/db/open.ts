@@ -34,6 +34,7 @@ export function openPrismaStore(options: OpenOptions): PrismaStore {
   return new PrismaStore({
     client: proxy,
     dialect: target.provider === "sqlite" ? SQLITE_DIALECT : POSTGRESQL_DIALECT,
+    isolateTransactions: target.provider === "sqlite",
     ...(options.clock ? { clock: options.clock } : {}),
     prepare: async () => {
       if (options.migrate !== false) await migrate(target);
@@ -71,12 +72,16 @@ async function createClient(target: DatabaseTarget, poolSize: number): Promise<S
     import("../generated/postgresql/client.ts"),
     import("@prisma/adapter-pg"),
   ]);
-  const adapter = new PrismaPg({
-    connectionString: target.url,
-    max: poolSize,
-    connectionTimeoutMillis: 5_000,
-    idleTimeoutMillis: 30_000,
-    ...(target.schema !== undefined ? { options: `-c search_path="${target.schema}"` } : {}),
-  });
+  // Raw statements find the tables through search_path; the query builder through `schema`.
+  const adapter = new PrismaPg(
+    {
+      connectionString: target.url,
+      max: poolSize,
+      connectionTimeoutMillis: 5_000,
+      idleTimeoutMillis: 30_000,
+      ...(target.schema !== undefined ? { options: `-c search_path="${target.schema}"` } : {}),
+    },
+    target.schema !== undefined ? { schema: target.schema } : undefined,
+  );
   return new PrismaClient({ adapter }) as unknown as SqlClient;
 }

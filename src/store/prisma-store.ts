@@ -1,6 +1,7 @@
 import { InternalError, KvError, UnavailableError, WrongTypeError } from "../errors.ts";
 import { type Dialect, join as joinSql, raw, type Sql, sql } from "./dialect.ts";
 import { compileGlob } from "./glob.ts";
+import { RwLock } from "./rw-lock.ts";
 import { snapshotGet, snapshotHGet, snapshotHGetAll, snapshotsMGet } from "./snapshot.ts";
 import type {
   Clock,
@@ -49,6 +50,12 @@ export interface PrismaStoreOptions {
   prepare?: () => Promise<void>;
   /** Called by `close()` after the client disconnects. */
   onClose?: () => Promise<void>;
+  /**
+   * Keep other statements out while a transaction is open. Needed where the client has one
+   * connection (SQLite): a statement sent during someone's transaction would join it, and
+   * be undone with it.
+   */
+  isolateTransactions?: boolean;
 }
 
 type Row = Record<string, unknown>;
@@ -76,6 +83,7 @@ export class PrismaStore implements KvStore, SnapshotSource {
   #prepare: (() => Promise<void>) | undefined;
   #prepared: Promise<void> | undefined;
   #onClose: (() => Promise<void>) | undefined;
+  #lock: RwLock | undefined;
 
   constructor(options: PrismaStoreOptions) {
     this.#client = options.client;
@@ -84,10 +92,21 @@ export class PrismaStore implements KvStore, SnapshotSource {
     this.#clock = options.clock ?? SYSTEM_CLOCK;
     this.#prepare = options.prepare;
     this.#onClose = options.onClose;
+    this.#lock = options.isolateTransactions ? new RwLock() : undefined;
   }
 
   /** Runs `fn` once the database is prepared, turning driver failures into `KvError`s. */
-  async #run<T>(fn: (db: SqlClient) => Promise<T>): Promise<T> {
+  #run<T>(fn: (db: SqlClient) => Promise<T>): Promise<T> {
+    return this.#lock === undefined ? this.#exec(fn) : this.#lock.shared(() => this.#exec(fn));
+  }
+
+  /** Runs an interactive transaction; on a single-connection database, alone. */
+  #transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T> {
+    const run = () => this.#exec((db) => db.$transaction(fn, TX_OPTIONS));
+    return this.#lock === undefined ? run() : this.#lock.exclusive(run);
+  }
+
+  async #exec<T>(fn: (db: SqlClient) => Promise<T>): Promise<T> {
     try {
       if (this.#prepare !== undefined) {
         this.#prepared ??= this.#prepare().catch((error: unknown) => {
@@ -285,20 +304,18 @@ export class PrismaStore implements KvStore, SnapshotSource {
 
   async hSet(key: string, fields: Record<string, JsonValue>): Promise<number> {
     const names = Object.keys(fields);
-    return this.#run((db) =>
-      db.$transaction(async (tx) => {
-        await this.#hashHeader(tx, key, this.#clock.now(), true);
-        const before = await tx.$queryRaw<Row[]>(
-          sql`SELECT COUNT(*) AS "n" FROM ${T_FIELDS} WHERE "key" = ${key} AND "field" IN (${joinSql(names)})`,
-        );
-        const values = names.map((f) => sql`(${key}, ${f}, ${JSON.stringify(fields[f])})`);
-        await tx.$executeRaw(
-          sql`INSERT INTO ${T_FIELDS} ("key", "field", "value") VALUES ${joinSql(values)}
+    return this.#transaction(async (tx) => {
+      await this.#hashHeader(tx, key, this.#clock.now(), true);
+      const before = await tx.$queryRaw<Row[]>(
+        sql`SELECT COUNT(*) AS "n" FROM ${T_FIELDS} WHERE "key" = ${key} AND "field" IN (${joinSql(names)})`,
+      );
+      const values = names.map((f) => sql`(${key}, ${f}, ${JSON.stringify(fields[f])})`);
+      await tx.$executeRaw(
+        sql`INSERT INTO ${T_FIELDS} ("key", "field", "value") VALUES ${joinSql(values)}
               ON CONFLICT ("key", "field") DO UPDATE SET "value" = excluded."value"`,
-        );
-        return names.length - Number(before[0]?.n ?? 0);
-      }, TX_OPTIONS),
-    );
+      );
+      return names.length - Number(before[0]?.n ?? 0);
+    });
   }
 
   async hGet(key: string, field: string): Promise<JsonValue | undefined> {
@@ -310,45 +327,41 @@ export class PrismaStore implements KvStore, SnapshotSource {
   }
 
   async hDel(key: string, fields: string[]): Promise<number> {
-    return this.#run((db) =>
-      db.$transaction(async (tx) => {
-        if (!(await this.#hashHeader(tx, key, this.#clock.now(), false))) return 0;
-        const removed = await tx.$executeRaw(
-          sql`DELETE FROM ${T_FIELDS} WHERE "key" = ${key} AND "field" IN (${joinSql([...new Set(fields)])})`,
-        );
-        await tx.$executeRaw(
-          sql`DELETE FROM ${T_ENTRIES} WHERE "key" = ${key}
+    return this.#transaction(async (tx) => {
+      if (!(await this.#hashHeader(tx, key, this.#clock.now(), false))) return 0;
+      const removed = await tx.$executeRaw(
+        sql`DELETE FROM ${T_FIELDS} WHERE "key" = ${key} AND "field" IN (${joinSql([...new Set(fields)])})`,
+      );
+      await tx.$executeRaw(
+        sql`DELETE FROM ${T_ENTRIES} WHERE "key" = ${key}
               AND NOT EXISTS (SELECT 1 FROM ${T_FIELDS} WHERE ${T_FIELDS}."key" = ${key})`,
-        );
-        return removed;
-      }, TX_OPTIONS),
-    );
+      );
+      return removed;
+    });
   }
 
   async hIncrBy(key: string, field: string, by: number): Promise<number> {
-    return this.#run((db) =>
-      db.$transaction(async (tx) => {
-        await this.#hashHeader(tx, key, this.#clock.now(), true);
-        const current = this.#dialect.counter(C_FIELD_VALUE);
-        const rows = await tx.$queryRaw<Row[]>(
-          sql`INSERT INTO ${T_FIELDS} ("key", "field", "value") VALUES (${key}, ${field}, ${String(by)})
+    return this.#transaction(async (tx) => {
+      await this.#hashHeader(tx, key, this.#clock.now(), true);
+      const current = this.#dialect.counter(C_FIELD_VALUE);
+      const rows = await tx.$queryRaw<Row[]>(
+        sql`INSERT INTO ${T_FIELDS} ("key", "field", "value") VALUES (${key}, ${field}, ${String(by)})
               ON CONFLICT ("key", "field") DO UPDATE SET "value" = CAST(${current} + ${raw(String(by))} AS TEXT)
               WHERE abs(${current} + ${raw(String(by))}) <= ${raw(String(Number.MAX_SAFE_INTEGER))}
               RETURNING "value"`,
-        );
-        const row = rows[0];
-        if (row !== undefined) return Number(row.value);
-        const existing = await tx.$queryRaw<Row[]>(
-          sql`SELECT "value" FROM ${T_FIELDS} WHERE "key" = ${key} AND "field" = ${field}`,
-        );
-        const value = existing[0]?.value;
-        addCounter(
-          counterValue(value === undefined ? undefined : (JSON.parse(value as string) as JsonValue)),
-          by,
-        );
-        throw new InternalError("hash counter update was refused");
-      }, TX_OPTIONS),
-    );
+      );
+      const row = rows[0];
+      if (row !== undefined) return Number(row.value);
+      const existing = await tx.$queryRaw<Row[]>(
+        sql`SELECT "value" FROM ${T_FIELDS} WHERE "key" = ${key} AND "field" = ${field}`,
+      );
+      const value = existing[0]?.value;
+      addCounter(
+        counterValue(value === undefined ? undefined : (JSON.parse(value as string) as JsonValue)),
+        by,
+      );
+      throw new InternalError("hash counter update was refused");
+    });
   }
 
   async lock(key: string, ttlMs: number): Promise<LockResult> {

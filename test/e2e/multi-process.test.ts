@@ -1,0 +1,174 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dropPgSchema, freshPgUrl, freshSqliteUrl, PG_URL } from "../helpers/databases.ts";
+import { call, type ServerProcess, startServerProcess } from "../helpers/server-process.ts";
+
+const TOKEN = "e2e-token";
+const L1_TTL_MS = 1_500;
+
+/** Two real server processes on one database: what many instances of one deployment do. */
+function twoInstances(label: string, database: () => { url: string; cleanup: () => Promise<void> | void }) {
+  describe(`two server processes on one ${label} database`, () => {
+    let a: ServerProcess;
+    let b: ServerProcess;
+    let db: { url: string; cleanup: () => Promise<void> | void };
+
+    beforeAll(async () => {
+      db = database();
+      const env = { DATABASE_URL: db.url, KV_TOKEN: TOKEN, KV_L1_TTL_MS: String(L1_TTL_MS) };
+      // Both start at once: the migration must be applied exactly once.
+      [a, b] = await Promise.all([startServerProcess(env), startServerProcess(env)]);
+    });
+    afterAll(async () => {
+      await Promise.all([a?.stop(), b?.stop()]);
+      await db?.cleanup();
+    });
+
+    it("keep 400 concurrent increments split between them exact", async () => {
+      const results = await Promise.all(
+        Array.from({ length: 400 }, (_, i) =>
+          call(i % 2 ? a.url : b.url, TOKEN, "POST", "incr", { key: "hits" }),
+        ),
+      );
+      expect(results.every((r) => r.status === 200)).toBe(true);
+      const values = results.map((r) => r.body.result as number).sort((x, y) => x - y);
+      expect(values).toEqual(Array.from({ length: 400 }, (_, i) => i + 1));
+      expect(
+        (await call(b.url, TOKEN, "GET", "get?key=hits", undefined, { "Cache-Control": "no-cache" })).body
+          .result,
+      ).toBe(400);
+    });
+
+    it("grant a lock to exactly one of 40 concurrent attempts", async () => {
+      const results = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          call(i % 2 ? a.url : b.url, TOKEN, "POST", "lock", { key: "job", ttlMs: 60_000 }),
+        ),
+      );
+      const winners = results.filter((r) => (r.body.result as { acquired: boolean }).acquired);
+      expect(winners).toHaveLength(1);
+      const token = (winners[0]?.body.result as { token: string } | undefined)?.token ?? "";
+      const other = winners[0] === results[0] ? b : a;
+      expect(
+        (await call(other.url, TOKEN, "POST", "unlock", { key: "job", token: "not-the-token" })).body.result,
+      ).toBe(false);
+      expect((await call(other.url, TOKEN, "POST", "unlock", { key: "job", token })).body.result).toBe(true);
+    });
+
+    it("show a write to the other instance within the L1 TTL, and at once with no-cache", async () => {
+      await call(a.url, TOKEN, "POST", "set", { key: "profile", value: "v1" });
+      expect((await call(b.url, TOKEN, "GET", "get?key=profile")).body.result).toBe("v1");
+      const cached = await call(b.url, TOKEN, "GET", "get?key=profile");
+      expect(cached.headers.get("x-kv-cache")).toBe("HIT");
+
+      await call(a.url, TOKEN, "POST", "set", { key: "profile", value: "v2" });
+      const own = await call(a.url, TOKEN, "GET", "get?key=profile");
+      expect(own.body.result).toBe("v2");
+      const fresh = await call(b.url, TOKEN, "GET", "get?key=profile", undefined, {
+        "Cache-Control": "no-cache",
+      });
+      expect(fresh.body.result).toBe("v2");
+      expect(fresh.headers.get("x-kv-cache")).toBe("MISS");
+
+      await call(a.url, TOKEN, "POST", "set", { key: "profile", value: "v3" });
+      await new Promise((resolve) => setTimeout(resolve, L1_TTL_MS + 100));
+      expect((await call(b.url, TOKEN, "GET", "get?key=profile")).body.result).toBe("v3");
+    });
+  });
+}
+
+twoInstances("SQLite", () => freshSqliteUrl());
+
+describe.skipIf(PG_URL === null)("PostgreSQL", () => {
+  twoInstances("PostgreSQL", () => {
+    const url = freshPgUrl("e2e");
+    return { url, cleanup: () => dropPgSchema(url) };
+  });
+});
+
+describe("the Node server process", () => {
+  it("keeps every acknowledged write through kill -9 (SQLite)", async () => {
+    const db = freshSqliteUrl();
+    try {
+      const env = { DATABASE_URL: db.url, KV_TOKEN: TOKEN };
+      const first = await startServerProcess(env);
+      const pairs = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`durable:${i}`, i]));
+      await Promise.all(
+        Object.entries(pairs).map(([key, value]) => call(first.url, TOKEN, "POST", "set", { key, value })),
+      );
+      await call(first.url, TOKEN, "POST", "hincrby", { key: "durable:h", field: "n", by: 7 });
+      await first.stop("SIGKILL");
+      const second = await startServerProcess(env);
+      try {
+        const got = await call(second.url, TOKEN, "POST", "mget", { keys: Object.keys(pairs) });
+        expect(got.body.result).toEqual(pairs);
+        expect((await call(second.url, TOKEN, "GET", "hget?key=durable:h&field=n")).body.result).toBe(7);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      db.cleanup();
+    }
+  });
+
+  it("finishes an in-flight request on SIGTERM, then exits cleanly", async () => {
+    const db = freshSqliteUrl();
+    try {
+      const server = await startServerProcess({ DATABASE_URL: db.url, KV_TOKEN: TOKEN });
+      // A request whose body is still arriving when the signal comes is in flight for sure.
+      let body!: ReadableStreamDefaultController<Uint8Array>;
+      const stream = new ReadableStream<Uint8Array>({
+        start: (c) => {
+          body = c;
+        },
+      });
+      const pending = fetch(`${server.url}/api/kv/set`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
+        body: stream,
+        duplex: "half",
+      } as RequestInit);
+      body.enqueue(new TextEncoder().encode('{"key": "last", '));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const exited = server.stop("SIGTERM");
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      body.enqueue(new TextEncoder().encode('"value": 1}'));
+      body.close();
+      const response = await pending;
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ result: true });
+      expect(await exited).toBe(0);
+      expect(server.output()).toContain("SIGTERM");
+    } finally {
+      db.cleanup();
+    }
+  });
+
+  it("refuses to listen beyond loopback without a token", async () => {
+    const db = freshSqliteUrl();
+    try {
+      await expect(
+        startServerProcess({ DATABASE_URL: db.url, HOST: "0.0.0.0", KV_TOKEN: "" }),
+      ).rejects.toThrow(/exited with 1[\s\S]*KV_TOKEN/);
+    } finally {
+      db.cleanup();
+    }
+  });
+
+  it("answers 503 UNAVAILABLE, not a hang, when PostgreSQL cannot be reached", async () => {
+    const server = await startServerProcess({
+      DATABASE_URL: "postgresql://tierkv:s3cret-password@127.0.0.1:1/none",
+      KV_TOKEN: TOKEN,
+    });
+    try {
+      const res = await call(server.url, TOKEN, "GET", "get?key=x");
+      expect(res.status).toBe(503);
+      expect(res.body.error?.code).toBe("UNAVAILABLE");
+      expect(JSON.stringify(res.body)).not.toContain("s3cret");
+      const health = await fetch(`${server.url}/api/kv/health`);
+      expect(health.status).toBe(503);
+      expect(server.output()).not.toContain("s3cret");
+    } finally {
+      await server.stop();
+    }
+  });
+});
