@@ -22,7 +22,7 @@ function examples(): { line: number; code: string }[] {
   const fence = /^```ts\n([\s\S]*?)^```$/gm;
   for (let match = fence.exec(text); match !== null; match = fence.exec(text)) {
     const line = text.slice(0, match.index).split("\n").length;
-    const code = (match[1] as string).replace(/from "(tierkv\/[a-z]+)"/g, (whole, name: string) => {
+    const code = (match[1] as string).replace(/from "(tierkv\/[a-z]+)"/g, (_whole, name: string) => {
       const entry = PACKAGE_ENTRIES[name];
       if (entry === undefined) throw new Error(`docs/sdk.md line ${line} imports unknown ${name}`);
       return `from ${JSON.stringify(entry)}`;
