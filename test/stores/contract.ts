@@ -171,15 +171,20 @@ export function describeStoreContract(name: string, setup: () => Promise<StoreHa
       const again = await store.lock("job", 60_000);
       expect(again).not.toBeNull();
       expect(again).not.toBe(token);
+      expect(await store.unlock("job", again as string)).toBe(true);
     });
 
     it("keeps locks apart from keys and from other namespaces", async () => {
       const store = fresh();
       const other = fresh();
-      expect(await store.lock("x", 60_000)).not.toBeNull();
-      expect(await other.lock("x", 60_000)).not.toBeNull();
+      const mine = await store.lock("x", 60_000);
+      const theirs = await other.lock("x", 60_000);
+      expect(mine).not.toBeNull();
+      expect(theirs).not.toBeNull();
       expect(await store.get("x")).toBeUndefined();
       expect((await store.list("")).keys).toEqual([]);
+      expect(await store.unlock("x", mine as string)).toBe(true);
+      expect(await other.unlock("x", theirs as string)).toBe(true);
     });
 
     it("frees a lock at its TTL", async (ctx) => {
