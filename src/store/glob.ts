@@ -77,7 +77,7 @@ function classRe(body: string[]): string {
         skip = 3;
       }
       // Redis accepts reversed ranges such as [z-a].
-      const [lo, up] = lo_hi(c, hi);
+      const [lo, up] = ordered(c, hi);
       out += `${escapeClass(lo)}-${escapeClass(up)}`;
       i += skip;
     } else {
@@ -87,12 +87,13 @@ function classRe(body: string[]): string {
   return `${out}]`;
 }
 
-function lo_hi(a: string, b: string): [string, string] {
+function ordered(a: string, b: string): [string, string] {
   return (a.codePointAt(0) as number) <= (b.codePointAt(0) as number) ? [a, b] : [b, a];
 }
 
 function escapeRe(c: string): string {
-  return c.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
+  // Only characters that are special outside a class: in "u" mode, escaping others is an error.
+  return c.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 function escapeClass(c: string): string {

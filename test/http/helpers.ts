@@ -1,0 +1,206 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Hono } from "hono";
+import { expect } from "vitest";
+import { loadConfig } from "../../src/config.ts";
+import { openPrismaStore } from "../../src/db/open.ts";
+import { type AppOptions, createApp } from "../../src/http/app.ts";
+import { createRuntime, type Runtime } from "../../src/runtime.ts";
+import { CachedStore } from "../../src/store/cached-store.ts";
+import type { Clock, KvStore, SnapshotSource } from "../../src/store/types.ts";
+
+/** The full-access token every harness configures unless told otherwise. */
+export const FULL_TOKEN = "full-access-token-0123456789abcdef";
+/** The read-only token every harness configures unless told otherwise. */
+export const READ_TOKEN = "read-only-token-fedcba9876543210";
+
+/** A clock the test moves by hand. */
+export class FakeClock implements Clock {
+  t = 1_700_000_000_000;
+  now(): number {
+    return this.t;
+  }
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
+/** A fresh SQLite file in its own temp directory. */
+export interface TempDb {
+  url: string;
+  remove(): void;
+}
+
+/** Creates a temp directory for one SQLite database (migrated on first use). */
+export function tempSqlite(): TempDb {
+  const dir = mkdtempSync(join(tmpdir(), "tierkv-"));
+  return { url: `file:${join(dir, "kv.db")}`, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** One instance: its app and runtime. */
+export interface Harness {
+  app: Hono;
+  runtime: Runtime;
+  close(): Promise<void>;
+}
+
+/** How to build a harness. */
+export interface HarnessOptions {
+  /** Environment on top of DATABASE_URL, KV_TOKEN and KV_READONLY_TOKEN (undefined removes one). */
+  env?: Record<string, string | undefined>;
+  /** Fake time for the store and its L1. */
+  clock?: Clock;
+  /** Use this store instead of Prisma on the URL (still behind L1 unless KV_L1_TTL_MS=0). */
+  inner?: KvStore & SnapshotSource;
+  app?: Omit<AppOptions, "runtime">;
+}
+
+/** An instance on the database at `url` (several may share one file, like several processes). */
+export function createHarness(url: string, options: HarnessOptions = {}): Harness {
+  const config = loadConfig({
+    DATABASE_URL: url,
+    KV_TOKEN: FULL_TOKEN,
+    KV_READONLY_TOKEN: READ_TOKEN,
+    ...options.env,
+  });
+  let runtime: Runtime;
+  if (options.clock === undefined) {
+    runtime = createRuntime(config, options.inner);
+  } else {
+    const clock = options.clock;
+    const inner = options.inner ?? openPrismaStore({ url, clock });
+    const store =
+      config.l1TtlMs > 0
+        ? new CachedStore(inner, { clock, ttlMs: config.l1TtlMs, maxEntries: config.l1MaxEntries })
+        : inner;
+    runtime = { config, store };
+  }
+  const app = createApp({ runtime: () => runtime, ...options.app });
+  return { app, runtime, close: () => runtime.store.close() };
+}
+
+/** An instance on its own fresh SQLite file; `close` also removes the file. */
+export function sqliteHarness(options: HarnessOptions = {}): Harness & { url: string } {
+  const db = tempSqlite();
+  const harness = createHarness(db.url, options);
+  return {
+    ...harness,
+    url: db.url,
+    close: async () => {
+      try {
+        await harness.close();
+      } finally {
+        db.remove();
+      }
+    },
+  };
+}
+
+/** The error half of the envelope. */
+export interface ErrorBody {
+  code: string;
+  message: string;
+}
+
+/** A response, read. */
+export interface Reply {
+  status: number;
+  headers: Headers;
+  body: { result?: unknown; error?: ErrorBody } | undefined;
+  text: string;
+}
+
+/** Options of `call`. */
+export interface CallOptions {
+  /** Query parameters, each percent-encoded with encodeURIComponent. */
+  query?: Record<string, string>;
+  /** A JSON body (serialized with JSON.stringify). */
+  body?: unknown;
+  /** A body sent as is. */
+  raw?: string | Uint8Array;
+  /** The bearer token; FULL_TOKEN by default, null for no Authorization header. */
+  token?: string | null;
+  headers?: Record<string, string>;
+}
+
+/** Percent-encodes query parameters. */
+export function queryString(query: Record<string, string>): string {
+  return Object.entries(query)
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+    .join("&");
+}
+
+/**
+ * Calls `/api/kv/<endpoint>` (or an absolute path) in-process, and checks what every response
+ * must carry: `Cache-Control: no-store`.
+ */
+export async function call(
+  app: Hono,
+  method: string,
+  endpoint: string,
+  options: CallOptions = {},
+): Promise<Reply> {
+  const base = endpoint.startsWith("/") ? endpoint : `/api/kv/${endpoint}`;
+  const path = options.query === undefined ? base : `${base}?${queryString(options.query)}`;
+  const headers: Record<string, string> = { ...options.headers };
+  const token = options.token === undefined ? FULL_TOKEN : options.token;
+  if (token !== null) headers.Authorization = `Bearer ${token}`;
+  let body: string | Uint8Array | undefined = options.raw;
+  if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers["Content-Type"] = "application/json";
+  }
+  const init: RequestInit = { method, headers };
+  if (body !== undefined)
+    init.body = typeof body === "string" ? body : new Blob([body as Uint8Array<ArrayBuffer>]);
+  const res = await app.request(path, init);
+  const text = await res.text();
+  expect(res.headers.get("Cache-Control"), `Cache-Control of ${method} ${path}`).toBe("no-store");
+  return {
+    status: res.status,
+    headers: res.headers,
+    body: text === "" ? undefined : (JSON.parse(text) as Reply["body"]),
+    text,
+  };
+}
+
+/** Shorthands for the common calls of a harness. */
+export function client(app: Hono) {
+  return {
+    get: (path: string, query: Record<string, string> = {}, options: CallOptions = {}) =>
+      call(app, "GET", path, { query, ...options }),
+    post: (path: string, body: unknown, options: CallOptions = {}) =>
+      call(app, "POST", path, { body, ...options }),
+    del: (key: string, options: CallOptions = {}) =>
+      call(app, "DELETE", "delete", { query: { key }, ...options }),
+  };
+}
+
+/** Asserts a 200 `{result}` envelope and answers the result. */
+export function resultOf(reply: Reply): unknown {
+  expect(reply.status, reply.text.slice(0, 500)).toBe(200);
+  expect(reply.body).toBeDefined();
+  expect(Object.keys(reply.body ?? {})).toEqual(["result"]);
+  return reply.body?.result;
+}
+
+/** Asserts a 200 envelope holding exactly `expected`. */
+export function expectResult(reply: Reply, expected: unknown): void {
+  expect(resultOf(reply)).toEqual(expected);
+}
+
+/**
+ * Asserts an error envelope with this status and code, whose message names every string of
+ * `mentions` and holds no stack trace.
+ */
+export function expectError(reply: Reply, status: number, code: string, mentions: string[] = []): void {
+  expect(reply.status, reply.text.slice(0, 500)).toBe(status);
+  expect(Object.keys(reply.body ?? {})).toEqual(["error"]);
+  const error = reply.body?.error;
+  expect(error?.code).toBe(code);
+  expect(Object.keys(error ?? {}).sort()).toEqual(["code", "message"]);
+  expect(typeof error?.message).toBe("string");
+  expect(error?.message).not.toMatch(/\n\s+at /);
+  for (const m of mentions) expect(error?.message).toContain(m);
+}
