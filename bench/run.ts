@@ -115,6 +115,9 @@ async function main(): Promise<void> {
         name: `incr (${target.label})`,
         rps: await measure(direct.url, { method: "POST", path: "incr", body: { key: "n" } }),
       });
+      cached.child.kill("SIGTERM");
+      direct.child.kill("SIGTERM");
+      await Promise.all([cached, direct].map((s) => new Promise((resolve) => s.child.once("exit", resolve))));
       if (target.label === "PostgreSQL") {
         const client = new pg.Client({ connectionString: PG_URL });
         await client.connect();

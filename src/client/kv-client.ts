@@ -1,0 +1,495 @@
+import { InternalError, KvError, NotFoundError, UnavailableError } from "../errors.ts";
+import type { JsonValue, KeysOptions, KeysPage, LockResult, SetOptions } from "../store/types.ts";
+import { errorFromEnvelope, LockBusyError, LockLostError } from "./errors.ts";
+
+/** Options of `createClient`. */
+export interface ClientOptions {
+  /** The server's origin (`https://kv.example.com`) or its API base (`…/api/kv`). */
+  url: string;
+  /** `KV_TOKEN` (or `KV_READONLY_TOKEN` for a reader); leave out for an anonymous loopback server. */
+  token?: string;
+  /** The `fetch` to use; the global one when absent (inject one to test without a network). */
+  fetch?: typeof fetch;
+  /** Abort each attempt after this many milliseconds (default 10,000). */
+  timeoutMs?: number;
+  /** Extra attempts for an idempotent operation after a network error, timeout or 503 (default 2). */
+  retries?: number;
+  /** First backoff delay between attempts; it doubles each time, with jitter (default 50). */
+  backoffMs?: number;
+  /** Send `Cache-Control: no-cache` on reads, so the server skips its L1 cache (default false). */
+  noCache?: boolean;
+}
+
+/** Options of `withLock`. */
+export interface WithLockOptions {
+  /** Keep trying to acquire for this long before failing with `LockBusyError` (default 0: one try). */
+  waitMs?: number;
+  /** Extend the lock this often while the callback runs (default a third of its TTL). */
+  extendEveryMs?: number;
+}
+
+type Method = "GET" | "POST" | "DELETE";
+
+interface Call {
+  method: Method;
+  path: string;
+  query?: Record<string, string | number | undefined>;
+  body?: unknown;
+  /** Safe to send twice: only these are retried, so a retry never applies a write twice. */
+  idempotent: boolean;
+  /** Reads honour the `noCache` option. */
+  read?: boolean;
+}
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_RETRIES = 2;
+const DEFAULT_BACKOFF_MS = 50;
+const MAX_BACKOFF_MS = 2_000;
+const API_BASE = "/api/kv";
+
+/**
+ * The tierkv client over HTTP: the operations of `KvStore` with the same names and results,
+ * except locks, which the client holds for you (see `lock`). Errors are the `KvError`
+ * subclasses of `src/errors.ts`, by the envelope's code; a network failure or timeout is an
+ * `UnavailableError` whose `cause` is the underlying error.
+ */
+export class KvClient {
+  readonly #base: string;
+  readonly #headers: Record<string, string>;
+  readonly #fetch: typeof fetch;
+  readonly #timeoutMs: number;
+  readonly #retries: number;
+  readonly #backoffMs: number;
+  readonly #noCache: boolean;
+  /** Tokens of the locks this client holds, by lock name: never exposed in errors or logs. */
+  readonly #held = new Map<string, string>();
+
+  constructor(options: ClientOptions) {
+    const base = options.url.replace(/\/+$/, "");
+    this.#base = base.endsWith(API_BASE) ? base : `${base}${API_BASE}`;
+    this.#headers = { accept: "application/json" };
+    if (options.token !== undefined && options.token !== "") {
+      this.#headers.authorization = `Bearer ${options.token}`;
+    }
+    this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#retries = options.retries ?? DEFAULT_RETRIES;
+    this.#backoffMs = options.backoffMs ?? DEFAULT_BACKOFF_MS;
+    this.#noCache = options.noCache ?? false;
+  }
+
+  /**
+   * The value of a key, or `undefined` when it is missing (a stored JSON `null` reads as
+   * `null`). `T` is asserted, not checked.
+   * @see https://redis.io/commands/get
+   */
+  async get<T extends JsonValue = JsonValue>(key: string): Promise<T | undefined> {
+    return this.#orUndefined<T>({
+      method: "GET",
+      path: "/get",
+      query: { key },
+      idempotent: true,
+      read: true,
+    });
+  }
+
+  /** Like `get`, but a missing key rejects with `NotFoundError`. */
+  async getOrThrow<T extends JsonValue = JsonValue>(key: string): Promise<T> {
+    return this.#call<T>({ method: "GET", path: "/get", query: { key }, idempotent: true, read: true });
+  }
+
+  /**
+   * Stores a value, replacing the key of any type; `false` when `nx`/`xx` prevented the write.
+   * @see https://redis.io/commands/set
+   */
+  async set(key: string, value: JsonValue, options: SetOptions = {}): Promise<boolean> {
+    // With nx/xx a repeated write can answer differently from the first, so it is not retried.
+    const conditional = options.nx === true || options.xx === true;
+    return this.#call<boolean>({
+      method: "POST",
+      path: "/set",
+      body: { key, value, ...options },
+      idempotent: !conditional,
+    });
+  }
+
+  /**
+   * Stores a value that expires after `ttlMs` milliseconds.
+   * @see https://redis.io/commands/psetex
+   */
+  async setEx(key: string, value: JsonValue, ttlMs: number): Promise<true> {
+    return this.#call<true>({
+      method: "POST",
+      path: "/setex",
+      body: { key, value, ttlMs },
+      idempotent: true,
+    });
+  }
+
+  /**
+   * Deletes a key of either type; the number of keys removed (0 or 1).
+   * @see https://redis.io/commands/del
+   */
+  async delete(key: string): Promise<number> {
+    // Not retried: a retry after a lost response would answer 0 for a key the first call removed.
+    return this.#call<number>({ method: "DELETE", path: "/delete", query: { key }, idempotent: false });
+  }
+
+  /** @see https://redis.io/commands/exists */
+  async exists(key: string): Promise<boolean> {
+    return this.#call<boolean>({
+      method: "GET",
+      path: "/exists",
+      query: { key },
+      idempotent: true,
+      read: true,
+    });
+  }
+
+  /**
+   * Remaining milliseconds; `-1` when the key has no expiry, `-2` when it is missing.
+   * @see https://redis.io/commands/pttl
+   */
+  async ttl(key: string): Promise<number> {
+    return this.#call<number>({ method: "GET", path: "/ttl", query: { key }, idempotent: true });
+  }
+
+  /**
+   * Sets a key's TTL; `true` if the key existed.
+   * @see https://redis.io/commands/pexpire
+   */
+  async expire(key: string, ttlMs: number): Promise<boolean> {
+    return this.#call<boolean>({ method: "POST", path: "/expire", body: { key, ttlMs }, idempotent: false });
+  }
+
+  /** @see https://redis.io/commands/incr */
+  async incr(key: string): Promise<number> {
+    return this.#call<number>({ method: "POST", path: "/incr", body: { key }, idempotent: false });
+  }
+
+  /** @see https://redis.io/commands/incrby */
+  async incrBy(key: string, by: number): Promise<number> {
+    return this.#call<number>({ method: "POST", path: "/incr", body: { key, by }, idempotent: false });
+  }
+
+  /** @see https://redis.io/commands/decrby */
+  async decr(key: string, by = 1): Promise<number> {
+    return this.#call<number>({ method: "POST", path: "/decr", body: { key, by }, idempotent: false });
+  }
+
+  /**
+   * Sets hash fields, as `hSet(key, { f: v })` or `hSet(key, "f", v)`; answers how many were new.
+   * @see https://redis.io/commands/hset
+   */
+  async hSet(key: string, fields: Record<string, JsonValue>): Promise<number>;
+  async hSet(key: string, field: string, value: JsonValue): Promise<number>;
+  async hSet(
+    key: string,
+    fieldsOrField: Record<string, JsonValue> | string,
+    value?: JsonValue,
+  ): Promise<number> {
+    const body =
+      typeof fieldsOrField === "string"
+        ? { key, field: fieldsOrField, value: value ?? null }
+        : { key, fields: fieldsOrField };
+    return this.#call<number>({ method: "POST", path: "/hset", body, idempotent: false });
+  }
+
+  /**
+   * A hash field's value, or `undefined` when the key or field is missing.
+   * @see https://redis.io/commands/hget
+   */
+  async hGet<T extends JsonValue = JsonValue>(key: string, field: string): Promise<T | undefined> {
+    return this.#orUndefined<T>({
+      method: "GET",
+      path: "/hget",
+      query: { key, field },
+      idempotent: true,
+      read: true,
+    });
+  }
+
+  /**
+   * All fields of a hash; `{}` when the key is missing.
+   * @see https://redis.io/commands/hgetall
+   */
+  async hGetAll<T extends JsonValue = JsonValue>(key: string): Promise<Record<string, T>> {
+    const fields = await this.#call<Record<string, T>>({
+      method: "GET",
+      path: "/hgetall",
+      query: { key },
+      idempotent: true,
+      read: true,
+    });
+    return toRecord(fields);
+  }
+
+  /** @see https://redis.io/commands/hdel */
+  async hDel(key: string, fields: string[]): Promise<number> {
+    return this.#call<number>({ method: "POST", path: "/hdel", body: { key, fields }, idempotent: false });
+  }
+
+  /** @see https://redis.io/commands/hincrby */
+  async hIncrBy(key: string, field: string, by: number): Promise<number> {
+    return this.#call<number>({
+      method: "POST",
+      path: "/hincrby",
+      body: { key, field, by },
+      idempotent: false,
+    });
+  }
+
+  /**
+   * Writes all pairs or none, each replacing the key's type and TTL.
+   * @see https://redis.io/commands/mset
+   */
+  async mSet(pairs: Record<string, JsonValue>, options: { ttlMs?: number } = {}): Promise<true> {
+    return this.#call<true>({ method: "POST", path: "/mset", body: { pairs, ...options }, idempotent: true });
+  }
+
+  /**
+   * The keys found among `keys` (missing keys and hashes are left out).
+   * @see https://redis.io/commands/mget
+   */
+  async mGet<T extends JsonValue = JsonValue>(keys: string[]): Promise<Record<string, T>> {
+    const found = await this.#call<Record<string, T>>({
+      method: "POST",
+      path: "/mget",
+      body: { keys },
+      idempotent: true,
+      read: true,
+    });
+    return toRecord(found);
+  }
+
+  /**
+   * One page of the keys matching a Redis glob, in byte order; pass `cursor` back for the next.
+   * @see https://redis.io/commands/scan
+   */
+  async keys(options: KeysOptions = {}): Promise<KeysPage> {
+    const query = {
+      pattern: options.pattern,
+      limit: options.limit,
+      cursor: options.cursor ?? undefined,
+    };
+    return this.#call<KeysPage>({ method: "GET", path: "/keys", query, idempotent: true });
+  }
+
+  /**
+   * Tries once to acquire the lock `key` for `ttlMs`; `true` when this client now holds it.
+   * The client keeps the token, so `unlock(key)` and `extend(key, ttlMs)` need none and can
+   * only ever release or extend a lock this client acquired.
+   * @see https://redis.io/docs/latest/develop/use/patterns/distributed-locks/
+   */
+  async lock(key: string, ttlMs: number): Promise<boolean> {
+    const result = await this.tryLock(key, ttlMs);
+    if (result.acquired && result.token !== null) this.#held.set(key, result.token);
+    return result.acquired;
+  }
+
+  /** Releases a lock this client holds; `false` (and no request) when it holds none. */
+  async unlock(key: string): Promise<boolean> {
+    const token = this.#held.get(key);
+    if (token === undefined) return false;
+    const released = await this.unlockWithToken(key, token);
+    // Released or already gone (expired, taken over): either way the token is worthless now.
+    if (this.#held.get(key) === token) this.#held.delete(key);
+    return released;
+  }
+
+  /** Resets the TTL of a lock this client holds; `false` when it holds it no longer. */
+  async extend(key: string, ttlMs: number): Promise<boolean> {
+    const token = this.#held.get(key);
+    if (token === undefined) return false;
+    const extended = await this.extendWithToken(key, token, ttlMs);
+    if (!extended && this.#held.get(key) === token) this.#held.delete(key);
+    return extended;
+  }
+
+  /** Whether this client believes it holds the lock (it may have expired on the server since). */
+  holdsLock(key: string): boolean {
+    return this.#held.has(key);
+  }
+
+  /** The raw `/lock` call: the caller keeps the token (for callers sharing one client). */
+  async tryLock(key: string, ttlMs: number): Promise<LockResult> {
+    // Not retried: a lost response would leave a lock acquired with a token nobody knows.
+    return this.#call<LockResult>({ method: "POST", path: "/lock", body: { key, ttlMs }, idempotent: false });
+  }
+
+  /** The raw `/unlock` call with an explicit token. */
+  async unlockWithToken(key: string, token: string): Promise<boolean> {
+    return this.#call<boolean>({ method: "POST", path: "/unlock", body: { key, token }, idempotent: false });
+  }
+
+  /** The raw `/extend` call with an explicit token. */
+  async extendWithToken(key: string, token: string, ttlMs: number): Promise<boolean> {
+    return this.#call<boolean>({
+      method: "POST",
+      path: "/extend",
+      body: { key, token, ttlMs },
+      idempotent: true,
+    });
+  }
+
+  /**
+   * Runs `fn` while holding the lock `key`: extends it periodically while `fn` runs and always
+   * releases it afterwards. Rejects with `LockBusyError` (without running `fn`) when the lock
+   * stays taken for `waitMs`. `fn` receives a signal that aborts with `LockLostError` if the
+   * lock could not be kept.
+   */
+  async withLock<R>(
+    key: string,
+    ttlMs: number,
+    fn: (signal: AbortSignal) => Promise<R>,
+    options: WithLockOptions = {},
+  ): Promise<R> {
+    const token = await this.#acquire(key, ttlMs, options.waitMs ?? 0);
+    const lost = new AbortController();
+    let lastKept = Date.now();
+    let pending: Promise<void> = Promise.resolve();
+    const timer = setInterval(
+      () => {
+        pending = this.extendWithToken(key, token, ttlMs).then(
+          (kept) => {
+            if (kept) lastKept = Date.now();
+            else lost.abort(new LockLostError(key));
+          },
+          () => {
+            // A transient failure: the lock is only lost once its TTL has run out unextended.
+            if (Date.now() - lastKept >= ttlMs) lost.abort(new LockLostError(key));
+          },
+        );
+      },
+      Math.max(1, options.extendEveryMs ?? Math.floor(ttlMs / 3)),
+    );
+    try {
+      return await fn(lost.signal);
+    } finally {
+      clearInterval(timer);
+      await pending;
+      // A failed release is harmless: the lock expires at its TTL. It must not hide fn's outcome.
+      await this.unlockWithToken(key, token).catch(() => false);
+    }
+  }
+
+  /** Resolves when the server and its database answer (`GET /health`). */
+  async ping(): Promise<void> {
+    await this.#call({ method: "GET", path: "/health", idempotent: true });
+  }
+
+  /** Forgets the lock tokens this client holds; the locks themselves expire at their TTL. */
+  async close(): Promise<void> {
+    this.#held.clear();
+  }
+
+  async #acquire(key: string, ttlMs: number, waitMs: number): Promise<string> {
+    const deadline = Date.now() + waitMs;
+    for (let delay = 25; ; delay = Math.min(delay * 2, 1_000)) {
+      const result = await this.tryLock(key, ttlMs);
+      if (result.acquired && result.token !== null) return result.token;
+      if (Date.now() + delay > deadline) throw new LockBusyError(key);
+      await sleep(delay);
+    }
+  }
+
+  async #orUndefined<T>(call: Call): Promise<T | undefined> {
+    try {
+      return await this.#call<T>(call);
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    }
+  }
+
+  async #call<T>(call: Call): Promise<T> {
+    const url = new URL(`${this.#base}${call.path}`);
+    for (const [name, value] of Object.entries(call.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(name, String(value));
+    }
+    const headers: Record<string, string> = { ...this.#headers };
+    if (call.read && this.#noCache) headers["cache-control"] = "no-cache";
+    let body: string | undefined;
+    if (call.body !== undefined) {
+      headers["content-type"] = "application/json";
+      body = JSON.stringify(call.body);
+    }
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#attempt<T>(call, url, headers, body);
+      } catch (error) {
+        const retryable = call.idempotent && error instanceof UnavailableError;
+        if (!retryable || attempt >= this.#retries) throw error;
+        const delay = Math.min(this.#backoffMs * 2 ** attempt, MAX_BACKOFF_MS);
+        await sleep(delay / 2 + Math.random() * (delay / 2));
+      }
+    }
+  }
+
+  async #attempt<T>(
+    call: Call,
+    url: URL,
+    headers: Record<string, string>,
+    body: string | undefined,
+  ): Promise<T> {
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.#timeoutMs);
+    let status: number;
+    let text: string;
+    try {
+      const response = await this.#fetch(url, {
+        method: call.method,
+        headers,
+        body,
+        signal: controller.signal,
+      });
+      status = response.status;
+      text = await response.text();
+    } catch (error) {
+      // Messages name the path only: the URL's origin and the token stay out of errors.
+      if (timedOut) {
+        throw new UnavailableError(`${call.path} timed out after ${this.#timeoutMs} ms`, { cause: error });
+      }
+      throw new UnavailableError(`could not reach the tierkv server for ${call.path}`, { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+    let parsed: unknown;
+    try {
+      parsed = text === "" ? null : JSON.parse(text);
+    } catch {
+      parsed = null;
+    }
+    if (status >= 200 && status < 300) {
+      if (parsed !== null && typeof parsed === "object" && "result" in parsed) return parsed.result as T;
+      throw new InternalError(`${call.path} answered without a result envelope`);
+    }
+    throw errorFromEnvelope(status, parsed);
+  }
+}
+
+/** Creates a tierkv client for the server at `options.url`. */
+export function createClient(options: ClientOptions): KvClient {
+  return new KvClient(options);
+}
+
+/** Whether an error came from tierkv (the server or the client), as opposed to a bug. */
+export function isKvError(error: unknown): error is KvError {
+  return error instanceof KvError;
+}
+
+// JSON.parse makes `__proto__` an own property already; copying into a null-prototype object
+// keeps it one when callers spread or index the result.
+function toRecord<T>(value: Record<string, T>): Record<string, T> {
+  const out = Object.create(null) as Record<string, T>;
+  for (const [k, v] of Object.entries(value)) out[k] = v;
+  return out;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
