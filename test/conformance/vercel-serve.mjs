@@ -1,15 +1,18 @@
 // Serves a `vercel build` output (Build Output API v3) on loopback, the way Vercel's Node.js
 // runtime would: routes from `config.json`, each `*.func` imported from its own folder (so each
 // function has its own module instance and L1, as on Vercel), its default export called as a
-// web handler. Run as its own process: `node vercel-serve.mjs <.vercel/output> [port]`; it prints
-// `listening <url>` once ready. Plain JavaScript on purpose: no TypeScript loader may help the
+// web handler. Run as its own process: `node vercel-serve.mjs <output> <port> <project root>`,
+// on a copy of `.vercel/output` outside the project, so that a function cannot borrow a file
+// from the project's node_modules; it prints `listening <url>` once ready. Plain JavaScript on purpose: no TypeScript loader may help the
 // built functions resolve what Vercel's runtime would not.
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { serve } from "@hono/node-server";
 
 /** @typedef {(request: Request) => Response | Promise<Response>} Handler */
+
+const projectRoot = resolve(process.argv[4] ?? ".");
 
 const HTTP_METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "DELETE", "PATCH"];
 
@@ -25,11 +28,11 @@ async function loadFunction(funcDir) {
       `${funcDir}: expected a Node.js 22/24 function, got ${config.runtime}/${config.launcherType}`,
     );
   }
-  // The only files a function may take from outside its folder are the project's node_modules
-  // (that is what `filePathMap` says): the folder sits inside the project, so Node finds them.
+  // A function holds every file it needs (the traced node_modules included), except where
+  // `filePathMap` says a path comes from the project instead: link those in, as Vercel would.
   for (const [from, to] of Object.entries(config.filePathMap ?? {})) {
-    if (from !== "node_modules" || to !== "node_modules")
-      throw new Error(`${funcDir}: unexpected filePathMap ${from}`);
+    const target = join(funcDir, from);
+    if (!existsSync(target)) symlinkSync(join(projectRoot, to), target);
   }
   let listener = await import(pathToFileURL(join(funcDir, config.handler)).href);
   for (let i = 0; i < 5 && listener.default !== undefined; i++) listener = listener.default;
