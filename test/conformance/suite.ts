@@ -315,6 +315,9 @@ export function conformance(baseUrl: string | (() => string), options: Conforman
       expect(await ok(post("expire", { key: k, ttlMs: 1000 }))).toBe(false);
       expect(await ok(get("keys", { pattern }))).toEqual({ keys: [], cursor: null });
       expect(await ok(post("set", { key: k, value: "again", nx: true }))).toBe(true);
+      // An expired hash takes its fields with it: a new hash under the name starts empty.
+      expect(await ok(post("hset", { key: h, field: "g", value: 2 }))).toBe(1);
+      expect(await ok(get("hgetall", { key: h }))).toEqual({ g: 2 });
     });
   });
 
@@ -433,6 +436,11 @@ export function conformance(baseUrl: string | (() => string), options: Conforman
       await ok(call("DELETE", `delete?${q({ key: k })}`));
       expect(await ok(post("hset", { key: k, field: "z", value: 0 }))).toBe(1);
       expect(await ok(get("hgetall", { key: k }))).toEqual({ z: 0 });
+      // Deleting a hash deletes its fields.
+      await ok(post("hset", { key: k, fields: { y: 1, x: 2 } }));
+      expect(await ok(call("DELETE", `delete?${q({ key: k })}`))).toBe(1);
+      expect(await ok(post("hset", { key: k, field: "w", value: 3 }))).toBe(1);
+      expect(await ok(get("hgetall", { key: k }))).toEqual({ w: 3 });
     });
 
     it("answers WRONGTYPE across types and changes nothing", async () => {
