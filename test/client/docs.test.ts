@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "../../src/server.ts";
 import { freshSqlite, startKvServer, TEST_TOKEN } from "../sdk/env.ts";
 
-// Every ```ts block of docs/sdk.md runs as a module against a real server: the examples
+// Every ```ts block of README.md runs as a module against a real server: the examples
 // cannot drift from the code. Package imports point at the sources.
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -17,14 +17,14 @@ const PACKAGE_ENTRIES: Record<string, string> = {
 };
 
 function examples(): { line: number; code: string }[] {
-  const text = readFileSync(join(ROOT, "docs/sdk.md"), "utf8");
+  const text = readFileSync(join(ROOT, "README.md"), "utf8");
   const out: { line: number; code: string }[] = [];
   const fence = /^```ts\n([\s\S]*?)^```$/gm;
   for (let match = fence.exec(text); match !== null; match = fence.exec(text)) {
     const line = text.slice(0, match.index).split("\n").length;
     const code = (match[1] as string).replace(/from "(tierkv\/[a-z]+)"/g, (_whole, name: string) => {
       const entry = PACKAGE_ENTRIES[name];
-      if (entry === undefined) throw new Error(`docs/sdk.md line ${line} imports unknown ${name}`);
+      if (entry === undefined) throw new Error(`README.md line ${line} imports unknown ${name}`);
       return `from ${JSON.stringify(entry)}`;
     });
     out.push({ line, code });
@@ -32,7 +32,7 @@ function examples(): { line: number; code: string }[] {
   return out;
 }
 
-describe("docs/sdk.md examples", () => {
+describe("README.md examples", () => {
   let server: RunningServer;
   let db: ReturnType<typeof freshSqlite>;
   const dir = mkdtempSync(join(tmpdir(), "tierkv-docs-"));
