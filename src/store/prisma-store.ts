@@ -121,6 +121,15 @@ export class PrismaStore implements KvStore, SnapshotSource {
     }
   }
 
+  /**
+   * Guards a field write: the key's entry is still a hash. Inside a real transaction this always
+   * holds; on D1, whose "transactions" are separate statements, it keeps a field from outliving
+   * a concurrent `set` of its key.
+   */
+  #isHash(key: string): Sql {
+    return sql`EXISTS (SELECT 1 FROM ${T_ENTRIES} WHERE ${T_ENTRIES}."key" = ${key} AND ${T_ENTRIES}."kind" = 'hash')`;
+  }
+
   #live(now: number, table: Sql = T_ENTRIES): Sql {
     return sql`(${table}."expires_at" IS NULL OR ${table}."expires_at" > ${now})`;
   }
@@ -311,7 +320,8 @@ export class PrismaStore implements KvStore, SnapshotSource {
       );
       const values = names.map((f) => [key, f, JSON.stringify(fields[f])]);
       await tx.$executeRaw(
-        sql`INSERT INTO ${T_FIELDS} ("key", "field", "value") ${this.#dialect.rows(values)}
+        sql`INSERT INTO ${T_FIELDS} ("key", "field", "value")
+              SELECT * FROM (${this.#dialect.rows(values)}) AS "r" WHERE ${this.#isHash(key)}
               ON CONFLICT ("key", "field") DO UPDATE SET "value" = excluded."value"`,
       );
       return names.length - Number(before[0]?.n ?? 0);
@@ -345,7 +355,8 @@ export class PrismaStore implements KvStore, SnapshotSource {
       await this.#hashHeader(tx, key, this.#clock.now(), true);
       const current = this.#dialect.counter(C_FIELD_VALUE);
       const rows = await tx.$queryRaw<Row[]>(
-        sql`INSERT INTO ${T_FIELDS} ("key", "field", "value") VALUES (${key}, ${field}, ${String(by)})
+        sql`INSERT INTO ${T_FIELDS} ("key", "field", "value")
+              SELECT ${key}, ${field}, ${String(by)} WHERE ${this.#isHash(key)}
               ON CONFLICT ("key", "field") DO UPDATE SET "value" = CAST(${current} + ${raw(String(by))} AS TEXT)
               WHERE abs(${current} + ${raw(String(by))}) <= ${raw(String(Number.MAX_SAFE_INTEGER))}
               RETURNING "value"`,
@@ -360,7 +371,8 @@ export class PrismaStore implements KvStore, SnapshotSource {
         counterValue(value === undefined ? undefined : (JSON.parse(value as string) as JsonValue)),
         by,
       );
-      throw new InternalError("hash counter update was refused");
+      // Only where transactions are not isolated (D1) can a concurrent write have replaced the hash.
+      throw new WrongTypeError();
     });
   }
 
