@@ -5,45 +5,48 @@ export interface Glob {
   prefix: string;
 }
 
+/** One step of a pattern: a run of any characters, one character of a set, or a literal. */
+type Token =
+  | { kind: "star" }
+  | { kind: "any" }
+  | { kind: "literal"; char: string }
+  | { kind: "class"; negate: boolean; chars: string[]; ranges: [number, number][] };
+
 /**
- * Compiles a Redis glob pattern (`*`, `?`, `[abc]`, `[^a]`, `[a-z]`, `\x` escapes `x`).
- * `?` and `*` count characters (code points), not bytes.
+ * Compiles a Redis glob pattern (`*`, `?`, `[abc]`, `[^a]`, `[a-z]`, `\x` escapes `x`). `?` and
+ * a class match one character (a code point). Matching takes at most O(pattern × key) steps,
+ * whatever the pattern: no backtracking blow-up on patterns such as `*a*a*a*b`.
  */
 export function compileGlob(pattern: string): Glob {
-  const chars = Array.from(pattern);
-  let re = "";
+  const tokens = tokenize(Array.from(pattern));
   let prefix = "";
-  let literal = true;
+  for (const token of tokens) {
+    if (token.kind !== "literal") break;
+    prefix += token.char;
+  }
+  return { test: (key) => matches(tokens, Array.from(key)), prefix };
+}
+
+function tokenize(chars: string[]): Token[] {
+  const tokens: Token[] = [];
   for (let i = 0; i < chars.length; i++) {
     const c = chars[i] as string;
     if (c === "*") {
-      re += "[\\s\\S]*";
-      literal = false;
+      if (tokens[tokens.length - 1]?.kind !== "star") tokens.push({ kind: "star" });
     } else if (c === "?") {
-      re += "[\\s\\S]";
-      literal = false;
-    } else if (c === "[") {
+      tokens.push({ kind: "any" });
+    } else if (c === "[" && classEnd(chars, i) > 0) {
       const end = classEnd(chars, i);
-      if (end < 0) {
-        re += escapeRe(c);
-        if (literal) prefix += c;
-        continue;
-      }
-      re += classRe(chars.slice(i + 1, end));
+      tokens.push(parseClass(chars.slice(i + 1, end)));
       i = end;
-      literal = false;
     } else if (c === "\\" && i + 1 < chars.length) {
       i++;
-      const next = chars[i] as string;
-      re += escapeRe(next);
-      if (literal) prefix += next;
+      tokens.push({ kind: "literal", char: chars[i] as string });
     } else {
-      re += escapeRe(c);
-      if (literal) prefix += c;
+      tokens.push({ kind: "literal", char: c });
     }
   }
-  const regex = new RegExp(`^${re}$`, "u");
-  return { test: (key) => regex.test(key), prefix };
+  return tokens;
 }
 
 function classEnd(chars: string[], start: number): number {
@@ -56,46 +59,68 @@ function classEnd(chars: string[], start: number): number {
   return -1;
 }
 
-function classRe(body: string[]): string {
-  let out = "[";
+function parseClass(body: string[]): Token {
+  const token: Extract<Token, { kind: "class" }> = { kind: "class", negate: false, chars: [], ranges: [] };
   let i = 0;
   if (body[0] === "^") {
-    out += "^";
+    token.negate = true;
     i = 1;
   }
   for (; i < body.length; i++) {
     let c = body[i] as string;
-    if (c === "\\" && i + 1 < body.length) {
-      i++;
-      c = body[i] as string;
-    }
+    if (c === "\\" && i + 1 < body.length) c = body[++i] as string;
     if (body[i + 1] === "-" && i + 2 < body.length) {
       let hi = body[i + 2] as string;
-      let skip = 2;
-      if (hi === "\\" && i + 3 < body.length) {
-        hi = body[i + 3] as string;
-        skip = 3;
-      }
+      i += 2;
+      if (hi === "\\" && i + 1 < body.length) hi = body[++i] as string;
+      const a = c.codePointAt(0) as number;
+      const b = hi.codePointAt(0) as number;
       // Redis accepts reversed ranges such as [z-a].
-      const [lo, up] = ordered(c, hi);
-      out += `${escapeClass(lo)}-${escapeClass(up)}`;
-      i += skip;
+      token.ranges.push(a <= b ? [a, b] : [b, a]);
     } else {
-      out += escapeClass(c);
+      token.chars.push(c);
     }
   }
-  return `${out}]`;
+  return token;
 }
 
-function ordered(a: string, b: string): [string, string] {
-  return (a.codePointAt(0) as number) <= (b.codePointAt(0) as number) ? [a, b] : [b, a];
+function matchesOne(token: Token, c: string): boolean {
+  switch (token.kind) {
+    case "any":
+      return true;
+    case "literal":
+      return token.char === c;
+    case "class": {
+      const code = c.codePointAt(0) as number;
+      const hit = token.chars.includes(c) || token.ranges.some(([lo, hi]) => code >= lo && code <= hi);
+      return hit !== token.negate;
+    }
+    default:
+      return false;
+  }
 }
 
-function escapeRe(c: string): string {
-  // Only characters that are special outside a class: in "u" mode, escaping others is an error.
-  return c.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-function escapeClass(c: string): string {
-  return c.replace(/[\\\]^[-]/g, "\\$&");
+/** Wildcard matching that only ever returns to the last star: O(tokens × chars). */
+function matches(tokens: Token[], chars: string[]): boolean {
+  let t = 0;
+  let c = 0;
+  let star = -1;
+  let resume = 0;
+  while (c < chars.length) {
+    const token = tokens[t];
+    if (token?.kind === "star") {
+      star = t++;
+      resume = c;
+    } else if (token !== undefined && matchesOne(token, chars[c] as string)) {
+      t++;
+      c++;
+    } else if (star >= 0) {
+      t = star + 1;
+      c = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (tokens[t]?.kind === "star") t++;
+  return t === tokens.length;
 }
