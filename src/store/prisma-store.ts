@@ -63,6 +63,7 @@ type Row = Record<string, unknown>;
 const TX_OPTIONS = { maxWait: 5_000, timeout: 10_000 };
 const KEYS_SCAN_BATCH = 1000;
 const COUNTER_RETRIES = 5;
+const CONFLICT_RETRIES = 4;
 
 const T_ENTRIES = raw(`"kv_entries"`);
 const T_FIELDS = raw(`"kv_hash_fields"`);
@@ -107,17 +108,25 @@ export class PrismaStore implements KvStore, SnapshotSource {
   }
 
   async #exec<T>(fn: (db: SqlClient) => Promise<T>): Promise<T> {
-    try {
-      if (this.#prepare !== undefined) {
-        this.#prepared ??= this.#prepare().catch((error: unknown) => {
-          this.#prepared = undefined;
-          throw error;
-        });
-        await this.#prepared;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (this.#prepare !== undefined) {
+          this.#prepared ??= this.#prepare().catch((error: unknown) => {
+            this.#prepared = undefined;
+            throw error;
+          });
+          await this.#prepared;
+        }
+        return await fn(this.#client);
+      } catch (error) {
+        // A statement or transaction the database aborted to break a deadlock changed nothing:
+        // running it again is safe.
+        if (attempt < CONFLICT_RETRIES && isConflict(error)) {
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+          continue;
+        }
+        throw toKvError(error);
       }
-      return await fn(this.#client);
-    } catch (error) {
-      throw toKvError(error);
     }
   }
 
@@ -414,7 +423,10 @@ export class PrismaStore implements KvStore, SnapshotSource {
   async mSet(pairs: Record<string, JsonValue>, options: { ttlMs?: number } = {}): Promise<true> {
     const now = this.#clock.now();
     const expiresAt = options.ttlMs === undefined ? null : now + options.ttlMs;
-    const rows = Object.keys(pairs).map((key) => [key, "string", JSON.stringify(pairs[key]), expiresAt]);
+    // Rows in key order: concurrent batches then lock their keys in one order and cannot deadlock.
+    const rows = Object.keys(pairs)
+      .sort(compareBytes)
+      .map((key) => [key, "string", JSON.stringify(pairs[key]), expiresAt]);
     await this.#run((db) =>
       db.$executeRaw(
         sql`INSERT INTO ${T_ENTRIES} ("key", "kind", "value", "expires_at") ${this.#dialect.rows(rows)}
@@ -489,6 +501,11 @@ function page(found: string[], limit: number): KeysPage {
   const keys = found.slice(0, limit);
   const last = keys[keys.length - 1];
   return { keys, cursor: found.length > limit && last !== undefined ? encodeCursor(last) : null };
+}
+
+/** PostgreSQL's deadlock and serialization failures: the work was rolled back and may be retried. */
+function isConflict(error: unknown): boolean {
+  return /\b(40P01|40001)\b|deadlock detected|could not serialize/.test(String((error as Error)?.message ?? ""));
 }
 
 const UNAVAILABLE_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024", "P2028"]);

@@ -374,6 +374,18 @@ export function storeContract(
       for (const k of writes) expect(await kv.get(`${k}:n`)).toBe(1);
     });
 
+    it("runs concurrent batches over the same keys in any order without failing", async () => {
+      const keys = Array.from({ length: 30 }, (_, i) => key(`mset-race-${i}`));
+      const results = await Promise.allSettled(
+        Array.from({ length: 40 }, (_, i) =>
+          kv.mSet(Object.fromEntries((i % 2 ? [...keys].reverse() : keys).map((k) => [k, i]))),
+        ),
+      );
+      expect(results.filter((r) => r.status === "rejected")).toEqual([]);
+      const values = new Set(Object.values(await kv.mGet(keys)));
+      expect(values.size).toBe(1);
+    });
+
     it("grants a lock to exactly one of many concurrent callers", async () => {
       const k = key("lock-race");
       const results = await Promise.all(Array.from({ length: 20 }, () => kv.lock(k, 10_000)));
