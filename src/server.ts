@@ -31,8 +31,11 @@ export async function startServer(
   try {
     await runtime.store.ping();
   } catch (error) {
+    // The cause says what an operator needs (refused, unknown role, no such file); drivers
+    // keep passwords out of their messages.
+    const cause = ((error as { cause?: unknown }).cause ?? error) as Error;
     console.error(
-      `tierkv: the database is unavailable at start (${(error as Error).message}); requests answer 503 until it is back`,
+      `tierkv: the database is unavailable at start (${cause.message}); requests answer 503 until it is back`,
     );
   }
   const app = createApp({

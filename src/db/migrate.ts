@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { MIGRATIONS } from "../generated/migrations.ts";
 import type { DatabaseTarget } from "./url.ts";
@@ -51,7 +51,7 @@ export async function migrate(target: DatabaseTarget): Promise<MigrationResult> 
 
 async function migrateSqlite(path: string): Promise<MigrationResult> {
   const { default: Database } = await import("better-sqlite3");
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  if (path !== ":memory:") ensureDir(dirname(path));
   const db = new Database(path, { timeout: 15_000 });
   try {
     // WAL lets readers and one writer work at once, and is a property of the file: set once here.
@@ -80,6 +80,14 @@ async function migrateSqlite(path: string): Promise<MigrationResult> {
   } finally {
     db.close();
   }
+}
+
+/** Creates a folder and its missing parents, one level at a time (a recursive mkdir can spin forever under /proc). */
+function ensureDir(dir: string): void {
+  if (existsSync(dir)) return;
+  const parent = dirname(dir);
+  if (parent !== dir) ensureDir(parent);
+  mkdirSync(dir);
 }
 
 async function migratePostgres(url: string, schema: string | undefined): Promise<MigrationResult> {
