@@ -12,3 +12,5 @@ export const MAX_TTL_MS = 2 ** 40;
 export const MAX_COUNTER = Number.MAX_SAFE_INTEGER;
 /** Most keys in one page of `keys`. */
 export const MAX_KEYS_LIMIT = 1000;
+/** Deepest nesting of arrays and objects in a request body (the value sits one level down). */
+export const MAX_JSON_DEPTH = 1000;

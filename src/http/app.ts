@@ -9,7 +9,7 @@ import {
   PayloadTooLargeError,
   UnauthorizedError,
 } from "../errors.ts";
-import { MAX_BODY_BYTES } from "../limits.ts";
+import { MAX_BODY_BYTES, MAX_JSON_DEPTH } from "../limits.ts";
 import type { Runtime } from "../runtime.ts";
 import { type AuthPolicy, authenticate } from "./auth.ts";
 import { ENDPOINT_NAMES, ENDPOINTS, type EndpointName } from "./endpoints.ts";
@@ -75,19 +75,24 @@ export function createApp(options: AppOptions): Hono {
       if (access === "none") throw new UnauthorizedError();
       if (endpoint === undefined) throw new NotFoundError(`no endpoint at ${path}`);
       if (c.req.method !== endpoint.method && !(endpoint.method === "GET" && c.req.method === "HEAD")) {
-        c.header("Allow", endpoint.method);
-        throw new MethodNotAllowedError(`${path} takes ${endpoint.method}`);
+        const allow = endpoint.method === "GET" ? "GET, HEAD" : endpoint.method;
+        c.header("Allow", allow);
+        throw new MethodNotAllowedError(`${path} takes ${allow}`);
       }
       if (access === "read" && !endpoint.read) throw new ForbiddenError();
     } else if (c.req.method !== "GET" && c.req.method !== "HEAD") {
-      c.header("Allow", "GET");
-      throw new MethodNotAllowedError(`${path} takes GET`);
+      c.header("Allow", "GET, HEAD");
+      throw new MethodNotAllowedError(`${path} takes GET, HEAD`);
     }
 
-    const input = parseInput(
-      name as EndpointName,
-      endpoint.method === "POST" ? await readJson(c) : parseQuery(c.req.url),
-    );
+    const query = name === "health" ? {} : parseQuery(c.req.url);
+    if (endpoint.method === "POST") {
+      const unknown = Object.keys(query);
+      if (unknown.length > 0) {
+        throw new BadRequestError(`unknown option: ${unknown.join(", ")} (this endpoint reads a JSON body)`);
+      }
+    }
+    const input = parseInput(name as EndpointName, endpoint.method === "POST" ? await readJson(c) : query);
     const noCache = /(^|,)\s*no-cache\s*(,|$)/i.test(c.req.header("Cache-Control") ?? "");
     const outcome = await endpoint.run(runtime.store, input, noCache);
     if (outcome.cache !== undefined) c.header("X-KV-Cache", outcome.cache);
@@ -136,8 +141,52 @@ async function readJson(c: Context): Promise<unknown> {
   } catch {
     throw new BadRequestError("the request body is not valid JSON");
   }
+  // JSON.parse turns a number too large for a double into Infinity, which would be stored as null.
+  if (/[0-9]{309}|[eE]\+?0*[0-9]{3}/.test(text)) rejectNonFinite(parsed);
+  if (nestingDepth(text) > MAX_JSON_DEPTH) {
+    throw new BadRequestError(
+      `the request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`,
+    );
+  }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw new BadRequestError("the request body must be a JSON object");
   }
   return parsed;
+}
+
+/**
+ * The deepest nesting of arrays and objects in a JSON text. Past a few thousand levels the
+ * recursive JSON and validation code of the runtime would overflow its stack.
+ */
+function nestingDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) max = depth;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return max;
+}
+
+function rejectNonFinite(body: unknown): void {
+  for (const [field, value] of Object.entries(body as Record<string, unknown>)) {
+    const stack: unknown[] = [value];
+    while (stack.length > 0) {
+      const v = stack.pop();
+      if (typeof v === "number" && !Number.isFinite(v)) {
+        throw new BadRequestError(`${field} holds a number too large to represent`);
+      }
+      if (typeof v === "object" && v !== null) stack.push(...Object.values(v));
+    }
+  }
 }

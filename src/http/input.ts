@@ -13,8 +13,8 @@ import { byteLength } from "../store/util.ts";
 type Issue = z.core.$ZodIssue;
 
 /** Adds an issue that maps to a given error code. */
-function fail(ctx: z.core.$RefinementCtx, code: KvError["code"], message: string): void {
-  ctx.addIssue({ code: "custom", message, params: { kv: code } });
+function fail(ctx: z.core.$RefinementCtx, code: KvError["code"], message: string, path?: string[]): void {
+  ctx.addIssue({ code: "custom", message, params: { kv: code }, ...(path ? { path } : {}) });
 }
 
 /** A key or hash field: non-empty, well-formed UTF-8, at most 256 bytes (INVALID_KEY otherwise). */
@@ -33,17 +33,9 @@ export const valueSchema = z
     }
   });
 
-const ttlSchema = z
-  .number()
-  .int()
-  .min(1)
-  .max(MAX_TTL_MS, { message: `must be at most ${MAX_TTL_MS} (2^40)` });
+const ttlSchema = z.number().int().min(1).max(MAX_TTL_MS);
 
-const bySchema = z
-  .number()
-  .int()
-  .min(-MAX_COUNTER, { message: "must be within ±(2^53−1)" })
-  .max(MAX_COUNTER, { message: "must be within ±(2^53−1)" });
+const bySchema = z.number().int().min(-MAX_COUNTER).max(MAX_COUNTER);
 
 function batch<T extends z.ZodType>(item: T) {
   return z
@@ -100,7 +92,7 @@ export const SCHEMAS = {
       nx: z.boolean().optional(),
       xx: z.boolean().optional(),
     })
-    .refine((b) => !(b.nx && b.xx), { message: "nx and xx cannot both be set", path: ["nx"] }),
+    .refine((b) => !(b.nx && b.xx), { message: "cannot be combined with xx", path: ["nx"] }),
   setex: z.strictObject({ key: keySchema, value: valueSchema, ttlMs: ttlSchema }),
   get: z.strictObject({ key: keySchema }),
   delete: z.strictObject({ key: keySchema }),
@@ -119,11 +111,13 @@ export const SCHEMAS = {
     .superRefine((b, ctx) => {
       const single = b.field !== undefined || b.value !== undefined;
       if (single && b.fields !== undefined)
-        fail(ctx, "BAD_REQUEST", "give either field and value, or fields");
+        fail(ctx, "BAD_REQUEST", "cannot be combined with field and value", ["fields"]);
       else if (!single && b.fields === undefined)
-        fail(ctx, "BAD_REQUEST", "fields is required (or field and value)");
+        fail(ctx, "BAD_REQUEST", "is required (or field and value)", ["fields"]);
       else if (single && (b.field === undefined || b.value === undefined))
-        fail(ctx, "BAD_REQUEST", "field and value go together");
+        fail(ctx, "BAD_REQUEST", "is required with " + (b.field === undefined ? "value" : "field"), [
+          b.field === undefined ? "field" : "value",
+        ]);
     })
     .transform((b) => ({
       key: b.key,
@@ -157,21 +151,51 @@ function singleField(field: string, value: JsonValue): Record<string, JsonValue>
   return out;
 }
 
-/** Turns the first zod issue into the error SPEC §2 names for it, with the field's name. */
-export function issueToError(issue: Issue | undefined): KvError {
+const EXPECTED: Record<string, string> = {
+  int: "an integer",
+  number: "a number",
+  string: "a string",
+  boolean: "true or false",
+  array: "an array",
+  object: "an object",
+};
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const step of path) {
+    if (typeof value !== "object" || value === null || !Object.hasOwn(value, step)) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[step];
+  }
+  return value;
+}
+
+/** Turns the first zod issue into the error SPEC §2 names for it, in words that name the field. */
+export function issueToError(issue: Issue | undefined, input?: unknown): KvError {
   if (issue === undefined) return new BadRequestError("invalid input");
   const path = issue.path.map(String).join(".");
-  const where = path === "" ? "" : `${path}: `;
+  const field = path === "" ? "the input" : path;
   if (issue.code === "unrecognized_keys")
     return new BadRequestError(`unknown option: ${issue.keys.join(", ")}`);
-  const kv = issue.code === "custom" ? (issue.params as { kv?: string } | undefined)?.kv : undefined;
-  const message = `${where}${issue.message}`;
-  if (kv === "INVALID_KEY") return new InvalidKeyError(message);
-  if (kv === "VALUE_TOO_LARGE") return new ValueTooLargeError(message);
-  if (kv === "PAYLOAD_TOO_LARGE") return new PayloadTooLargeError(message);
-  if (issue.code === "invalid_type" && issue.input === undefined)
-    return new BadRequestError(`${path} is required`);
-  return new BadRequestError(message);
+  if (issue.code === "custom") {
+    const kv = (issue.params as { kv?: string } | undefined)?.kv;
+    const message = `${field} ${issue.message}`;
+    if (kv === "INVALID_KEY") return new InvalidKeyError(message);
+    if (kv === "VALUE_TOO_LARGE") return new ValueTooLargeError(message);
+    if (kv === "PAYLOAD_TOO_LARGE") return new PayloadTooLargeError(message);
+    return new BadRequestError(message);
+  }
+  if (issue.code === "invalid_type") {
+    if (valueAt(input, issue.path) === undefined) return new BadRequestError(`${field} is required`);
+    return new BadRequestError(`${field} must be ${EXPECTED[issue.expected] ?? issue.expected}`);
+  }
+  if (issue.code === "too_small") {
+    if (issue.origin === "array" || issue.origin === "string")
+      return new BadRequestError(`${field} must not be empty`);
+    return new BadRequestError(`${field} must be at least ${String(issue.minimum)}`);
+  }
+  if (issue.code === "too_big")
+    return new BadRequestError(`${field} must be at most ${String(issue.maximum)}`);
+  return new BadRequestError(`${field} ${issue.message}`);
 }
 
 /** Validates an endpoint's input; throws the matching `KvError`. */
@@ -180,7 +204,7 @@ export function parseInput<K extends keyof typeof SCHEMAS>(
   input: unknown,
 ): z.output<(typeof SCHEMAS)[K]> {
   const parsed = SCHEMAS[name].safeParse(input);
-  if (!parsed.success) throw issueToError(parsed.error.issues[0]);
+  if (!parsed.success) throw issueToError(parsed.error.issues[0], input);
   return parsed.data as z.output<(typeof SCHEMAS)[K]>;
 }
 

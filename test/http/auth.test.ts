@@ -143,14 +143,14 @@ describe("check order: 401, then 404/405, then 403, then input", () => {
   });
 
   it.each([
-    ["POST", "get", "GET"],
-    ["DELETE", "get", "GET"],
+    ["POST", "get", "GET, HEAD"],
+    ["DELETE", "get", "GET, HEAD"],
     ["GET", "set", "POST"],
     ["PUT", "set", "POST"],
     ["GET", "delete", "DELETE"],
     ["POST", "delete", "DELETE"],
     ["GET", "mget", "POST"],
-    ["POST", "keys", "GET"],
+    ["POST", "keys", "GET, HEAD"],
     ["GET", "lock", "POST"],
     ["PATCH", "hset", "POST"],
   ])("%s %s is 405 METHOD_NOT_ALLOWED with Allow: %s", async (method, endpoint, allow) => {
@@ -203,7 +203,7 @@ describe("/health", () => {
   it("answers 405 to another method", async () => {
     const reply = await call(h.app, "POST", "health", { token: null, body: {} });
     expectError(reply, 405, "METHOD_NOT_ALLOWED");
-    expect(reply.headers.get("Allow")).toBe("GET");
+    expect(reply.headers.get("Allow")).toBe("GET, HEAD");
   });
 });
 
