@@ -53,6 +53,22 @@ export async function startServer(
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch, port: config.port, hostname: config.host }, () => resolve(s));
   });
+  // Requests Node's parser refuses (an unknown method, headers or URL over its limit) still get
+  // the envelope and Cache-Control of every other answer.
+  server.on("clientError", (error: NodeJS.ErrnoException, socket: import("node:stream").Duplex) => {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const message =
+      error.code === "HPE_HEADER_OVERFLOW"
+        ? "the request line or headers are too large"
+        : "malformed HTTP request";
+    const body = JSON.stringify({ error: { code: "BAD_REQUEST", message } });
+    socket.end(
+      `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  });
   const sweeper =
     config.sweepIntervalMs > 0
       ? setInterval(() => {

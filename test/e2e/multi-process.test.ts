@@ -143,6 +143,22 @@ describe("the Node server process", () => {
     }
   });
 
+  it("answers requests Node's parser refuses with the envelope", async () => {
+    const db = freshSqliteUrl();
+    const server = await startServerProcess({ DATABASE_URL: db.url, KV_TOKEN: TOKEN });
+    try {
+      const res = await fetch(`${server.url}/api/kv/get?key=${"k".repeat(20_000)}`, {
+        headers: { Authorization: `Bearer ${TOKEN}` },
+      });
+      expect(res.status).toBe(400);
+      expect(res.headers.get("cache-control")).toBe("no-store");
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("BAD_REQUEST");
+    } finally {
+      await server.stop();
+      db.cleanup();
+    }
+  });
+
   it("refuses to listen beyond loopback without a token", async () => {
     const db = freshSqliteUrl();
     try {
