@@ -22,7 +22,13 @@ export interface Dialect {
    * `SELECT` over one JSON parameter (for D1, as in `list`). Cells are strings, numbers or null.
    */
   rows(rows: readonly (readonly (string | number | null)[])[]): Sql;
+  /** A key, field or lock name as the database stores it (see `POSTGRESQL_DIALECT`). */
+  encodeKey(key: string): string;
+  /** The inverse of `encodeKey`. */
+  decodeKey(stored: string): string;
 }
+
+const same = (key: string) => key;
 
 function jsonList(values: readonly string[]): Sql {
   return sql`(SELECT "value" FROM json_each(${JSON.stringify(values)}))`;
@@ -50,6 +56,8 @@ export const SQLITE_DIALECT: Dialect = {
   name: "sqlite",
   list: jsonList,
   rows: jsonRows,
+  encodeKey: same,
+  decodeKey: same,
   counter(column) {
     const n = sql`(CASE
       WHEN json_type(${column}) = 'integer' THEN CAST(${column} AS INTEGER)
@@ -67,6 +75,16 @@ export const POSTGRESQL_DIALECT: Dialect = {
   name: "postgresql",
   list: valuesList,
   rows: valuesRows,
+  // PostgreSQL text cannot hold U+0000, which SPEC allows in keys. Stored keys spell U+0000 as
+  // U+0001 U+0001 and U+0001 as U+0001 U+0002: a prefix-free code that keeps byte order.
+  encodeKey: (key) =>
+    /[\u0000\u0001]/.test(key)
+      ? key.replace(/[\u0000\u0001]/g, (c) => (c === "\u0000" ? "\u0001\u0001" : "\u0001\u0002"))
+      : key,
+  decodeKey: (stored) =>
+    stored.includes("\u0001")
+      ? stored.replace(/\u0001([\u0001\u0002])/g, (_, c: string) => (c === "\u0001" ? "\u0000" : "\u0001"))
+      : stored,
   counter(column) {
     const n = sql`(CASE
       WHEN ${column} ~ '^-?(0|[1-9][0-9]{0,15})$' THEN CAST(${column} AS BIGINT)

@@ -130,6 +130,14 @@ export class PrismaStore implements KvStore, SnapshotSource {
     }
   }
 
+  #enc(key: string): string {
+    return this.#dialect.encodeKey(key);
+  }
+
+  #dec(stored: unknown): string {
+    return this.#dialect.decodeKey(stored as string);
+  }
+
   /**
    * Guards a field write: the key's entry is still a hash. Inside a real transaction this always
    * holds; on D1, whose "transactions" are separate statements, it keeps a field from outliving
@@ -143,14 +151,15 @@ export class PrismaStore implements KvStore, SnapshotSource {
     return sql`(${table}."expires_at" IS NULL OR ${table}."expires_at" > ${now})`;
   }
 
-  async inspect(key: string, fields: FieldSelection = "none"): Promise<Snapshot> {
+  async inspect(name: string, fields: FieldSelection = "none"): Promise<Snapshot> {
     const now = this.#clock.now();
+    const key = this.#enc(name);
     const join =
       fields === "none"
         ? sql``
         : fields === "all"
           ? sql`LEFT JOIN ${T_FIELDS} f ON f."key" = e."key"`
-          : sql`LEFT JOIN ${T_FIELDS} f ON f."key" = e."key" AND f."field" IN ${this.#dialect.list(fields)}`;
+          : sql`LEFT JOIN ${T_FIELDS} f ON f."key" = e."key" AND f."field" IN ${this.#dialect.list(fields.map((f) => this.#enc(f)))}`;
     const columns = fields === "none" ? sql`` : sql`, f."field" AS "field", f."value" AS "fvalue"`;
     const rows = await this.#run((db) =>
       db.$queryRaw<Row[]>(
@@ -164,7 +173,7 @@ export class PrismaStore implements KvStore, SnapshotSource {
     if (first.kind === "string") return { kind: "string", value: parse(first.value), expiresAt };
     const map = new Map<string, JsonValue | undefined>();
     if (Array.isArray(fields)) for (const f of fields) map.set(f, undefined);
-    for (const row of rows) if (row.field != null) map.set(row.field as string, parse(row.fvalue));
+    for (const row of rows) if (row.field != null) map.set(this.#dec(row.field), parse(row.fvalue));
     return { kind: "hash", expiresAt, fields: map, complete: fields === "all" };
   }
 
@@ -173,7 +182,7 @@ export class PrismaStore implements KvStore, SnapshotSource {
     const rows = await this.#run((db) =>
       db.$queryRaw<Row[]>(
         sql`SELECT "key", "kind", "value", "expires_at" FROM ${T_ENTRIES}
-            WHERE "key" IN ${this.#dialect.list(keys)} AND ${this.#live(now)}`,
+            WHERE "key" IN ${this.#dialect.list(keys.map((k) => this.#enc(k)))} AND ${this.#live(now)}`,
       ),
     );
     const out = new Map<string, Snapshot>();
@@ -181,7 +190,7 @@ export class PrismaStore implements KvStore, SnapshotSource {
     for (const row of rows) {
       const expiresAt = row.expires_at === null ? null : Number(row.expires_at);
       out.set(
-        row.key as string,
+        this.#dec(row.key),
         row.kind === "string"
           ? { kind: "string", value: parse(row.value), expiresAt }
           : { kind: "hash", expiresAt, fields: new Map(), complete: false },
@@ -194,7 +203,8 @@ export class PrismaStore implements KvStore, SnapshotSource {
     return snapshotGet(await this.inspect(key));
   }
 
-  async set(key: string, value: JsonValue, options: SetOptions = {}): Promise<boolean> {
+  async set(name: string, value: JsonValue, options: SetOptions = {}): Promise<boolean> {
+    const key = this.#enc(name);
     const now = this.#clock.now();
     const json = JSON.stringify(value);
     const expiresAt = options.ttlMs === undefined ? null : now + options.ttlMs;
@@ -225,7 +235,8 @@ export class PrismaStore implements KvStore, SnapshotSource {
     return true;
   }
 
-  async delete(key: string): Promise<number> {
+  async delete(name: string): Promise<number> {
+    const key = this.#enc(name);
     const now = this.#clock.now();
     const n = await this.#run((db) =>
       db.$executeRaw(sql`DELETE FROM ${T_ENTRIES} WHERE "key" = ${key} AND ${this.#live(now)}`),
@@ -237,7 +248,8 @@ export class PrismaStore implements KvStore, SnapshotSource {
     return (await this.inspect(key)).kind !== "none";
   }
 
-  async ttl(key: string): Promise<number> {
+  async ttl(name: string): Promise<number> {
+    const key = this.#enc(name);
     const now = this.#clock.now();
     const rows = await this.#run((db) =>
       db.$queryRaw<Row[]>(
@@ -249,7 +261,8 @@ export class PrismaStore implements KvStore, SnapshotSource {
     return row.expires_at === null ? -1 : Number(row.expires_at) - now;
   }
 
-  async expire(key: string, ttlMs: number): Promise<boolean> {
+  async expire(name: string, ttlMs: number): Promise<boolean> {
+    const key = this.#enc(name);
     const now = this.#clock.now();
     const n = await this.#run((db) =>
       db.$executeRaw(
@@ -267,7 +280,8 @@ export class PrismaStore implements KvStore, SnapshotSource {
     return this.incrBy(key, -by);
   }
 
-  async incrBy(key: string, by: number): Promise<number> {
+  async incrBy(name: string, by: number): Promise<number> {
+    const key = this.#enc(name);
     // One conditional upsert does the whole update; only when it refuses do we read the
     // row to say why (WRONGTYPE, NOT_INTEGER, OVERFLOW). A value changed in between is retried.
     for (let attempt = 0; attempt < COUNTER_RETRIES; attempt++) {
@@ -320,14 +334,16 @@ export class PrismaStore implements KvStore, SnapshotSource {
     return true;
   }
 
-  async hSet(key: string, fields: Record<string, JsonValue>): Promise<number> {
+  async hSet(name: string, fields: Record<string, JsonValue>): Promise<number> {
+    const key = this.#enc(name);
     const names = Object.keys(fields);
+    const stored = names.map((f) => this.#enc(f));
     return this.#transaction(async (tx) => {
       await this.#hashHeader(tx, key, this.#clock.now(), true);
       const before = await tx.$queryRaw<Row[]>(
-        sql`SELECT COUNT(*) AS "n" FROM ${T_FIELDS} WHERE "key" = ${key} AND "field" IN ${this.#dialect.list(names)}`,
+        sql`SELECT COUNT(*) AS "n" FROM ${T_FIELDS} WHERE "key" = ${key} AND "field" IN ${this.#dialect.list(stored)}`,
       );
-      const values = names.map((f) => [key, f, JSON.stringify(fields[f])]);
+      const values = names.map((f, i) => [key, stored[i] as string, JSON.stringify(fields[f])]);
       await tx.$executeRaw(
         sql`INSERT INTO ${T_FIELDS} ("key", "field", "value")
               SELECT * FROM (${this.#dialect.rows(values)}) AS "r" WHERE ${this.#isHash(key)}
@@ -345,11 +361,12 @@ export class PrismaStore implements KvStore, SnapshotSource {
     return snapshotHGetAll(await this.inspect(key, "all"));
   }
 
-  async hDel(key: string, fields: string[]): Promise<number> {
+  async hDel(name: string, fields: string[]): Promise<number> {
+    const key = this.#enc(name);
     return this.#transaction(async (tx) => {
       if (!(await this.#hashHeader(tx, key, this.#clock.now(), false))) return 0;
       const removed = await tx.$executeRaw(
-        sql`DELETE FROM ${T_FIELDS} WHERE "key" = ${key} AND "field" IN ${this.#dialect.list([...new Set(fields)])}`,
+        sql`DELETE FROM ${T_FIELDS} WHERE "key" = ${key} AND "field" IN ${this.#dialect.list([...new Set(fields)].map((f) => this.#enc(f)))}`,
       );
       await tx.$executeRaw(
         sql`DELETE FROM ${T_ENTRIES} WHERE "key" = ${key}
@@ -359,7 +376,9 @@ export class PrismaStore implements KvStore, SnapshotSource {
     });
   }
 
-  async hIncrBy(key: string, field: string, by: number): Promise<number> {
+  async hIncrBy(name: string, fieldName: string, by: number): Promise<number> {
+    const key = this.#enc(name);
+    const field = this.#enc(fieldName);
     return this.#transaction(async (tx) => {
       await this.#hashHeader(tx, key, this.#clock.now(), true);
       const current = this.#dialect.counter(C_FIELD_VALUE);
@@ -385,7 +404,8 @@ export class PrismaStore implements KvStore, SnapshotSource {
     });
   }
 
-  async lock(key: string, ttlMs: number): Promise<LockResult> {
+  async lock(name: string, ttlMs: number): Promise<LockResult> {
+    const key = this.#enc(name);
     const now = this.#clock.now();
     const token = randomToken();
     const rows = await this.#run((db) =>
@@ -399,7 +419,8 @@ export class PrismaStore implements KvStore, SnapshotSource {
     return rows[0]?.token === token ? { acquired: true, token } : { acquired: false, token: null };
   }
 
-  async unlock(key: string, token: string): Promise<boolean> {
+  async unlock(name: string, token: string): Promise<boolean> {
+    const key = this.#enc(name);
     const now = this.#clock.now();
     const n = await this.#run((db) =>
       db.$executeRaw(
@@ -409,7 +430,8 @@ export class PrismaStore implements KvStore, SnapshotSource {
     return n > 0;
   }
 
-  async extend(key: string, token: string, ttlMs: number): Promise<boolean> {
+  async extend(name: string, token: string, ttlMs: number): Promise<boolean> {
+    const key = this.#enc(name);
     const now = this.#clock.now();
     const n = await this.#run((db) =>
       db.$executeRaw(
@@ -426,7 +448,7 @@ export class PrismaStore implements KvStore, SnapshotSource {
     // Rows in key order: concurrent batches then lock their keys in one order and cannot deadlock.
     const rows = Object.keys(pairs)
       .sort(compareBytes)
-      .map((key) => [key, "string", JSON.stringify(pairs[key]), expiresAt]);
+      .map((key) => [this.#enc(key), "string", JSON.stringify(pairs[key]), expiresAt]);
     await this.#run((db) =>
       db.$executeRaw(
         sql`INSERT INTO ${T_ENTRIES} ("key", "kind", "value", "expires_at") ${this.#dialect.rows(rows)}
@@ -451,8 +473,8 @@ export class PrismaStore implements KvStore, SnapshotSource {
     for (;;) {
       const from =
         after !== null && compareBytes(after, glob.prefix) >= 0
-          ? sql`"key" > ${after}`
-          : sql`"key" >= ${glob.prefix}`;
+          ? sql`"key" > ${this.#enc(after)}`
+          : sql`"key" >= ${this.#enc(glob.prefix)}`;
       const rows = await this.#run((db) =>
         db.$queryRaw<Row[]>(
           sql`SELECT "key" FROM ${T_ENTRIES} WHERE ${from} AND ${this.#live(now)}
@@ -460,7 +482,7 @@ export class PrismaStore implements KvStore, SnapshotSource {
         ),
       );
       for (const row of rows) {
-        const key = row.key as string;
+        const key = this.#dec(row.key);
         if (!key.startsWith(glob.prefix)) return page(found, limit);
         if (glob.test(key)) {
           found.push(key);

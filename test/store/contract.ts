@@ -54,11 +54,51 @@ export function storeContract(
     });
 
     it("accepts keys with any UTF-8 characters", async () => {
-      for (const k of ["with space", "a:b:c", "star*?[x]", "émoji 🎉", `quote"'`, "100%_", "__proto__"]) {
+      for (const k of [
+        "with space",
+        "a:b:c",
+        "star*?[x]",
+        "émoji 🎉",
+        `quote"'`,
+        "100%_",
+        "__proto__",
+        "nul\u0000byte",
+      ]) {
         await kv.set(k, k);
         expect(await kv.get(k)).toBe(k);
         expect(await kv.delete(k)).toBe(1);
       }
+    });
+
+    it("keeps control characters, U+0000 included, in keys, fields and lock names, in byte order", async () => {
+      const p = key("ctl");
+      const names = [
+        `${p}:\u0002`,
+        `${p}:\u0000`,
+        `${p}:\u0001\u0001`,
+        `${p}:\u0001`,
+        `${p}:\u0000\u0002`,
+        `${p}:`,
+      ];
+      for (const [i, k] of names.entries()) await kv.set(k, i);
+      const sorted = [...names].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+      expect((await kv.keys({ pattern: `${p}:*` })).keys).toEqual(sorted);
+      expect((await kv.keys({ pattern: `${p}:?` })).keys).toEqual(
+        sorted.filter((k) => [...k].length === p.length + 2),
+      );
+      expect(await kv.mGet(names)).toEqual(Object.fromEntries(names.map((k, i) => [k, i])));
+      const h = key("ctl-hash");
+      expect(await kv.hSet(h, { "f\u0000": 1, "f\u0001": 2 })).toBe(2);
+      expect(await kv.hGetAll(h)).toEqual({ "f\u0000": 1, "f\u0001": 2 });
+      expect(await kv.hIncrBy(h, "f\u0000", 1)).toBe(2);
+      expect(await kv.hDel(h, ["f\u0001"])).toBe(1);
+      expect(await kv.hGet(h, "f\u0000")).toBe(2);
+      const lock = await kv.lock("lock\u0000", 1_000);
+      expect(lock.acquired).toBe(true);
+      expect(await kv.unlock("lock\u0000", lock.token as string)).toBe(true);
+      expect(await kv.incr(`${p}:\u0000n`)).toBe(1);
+      expect(await kv.ttl(`${p}:\u0000n`)).toBe(-1);
+      expect(await kv.delete(`${p}:\u0000n`)).toBe(1);
     });
 
     it("set with nx writes only a missing key, with xx only an existing one", async () => {
