@@ -30,6 +30,31 @@ export interface Dialect {
 
 const same = (key: string) => key;
 
+const NUL = String.fromCharCode(0);
+const SOH = String.fromCharCode(1);
+const STX = String.fromCharCode(2);
+
+/** U+0000 → U+0001 U+0001, U+0001 → U+0001 U+0002: a prefix-free code that keeps byte order. */
+function escapeControl(key: string): string {
+  if (!key.includes(NUL) && !key.includes(SOH)) return key;
+  return key
+    .split(SOH)
+    .join(SOH + STX)
+    .split(NUL)
+    .join(SOH + SOH);
+}
+
+function unescapeControl(stored: string): string {
+  if (!stored.includes(SOH)) return stored;
+  let out = "";
+  for (let i = 0; i < stored.length; i++) {
+    const c = stored[i] as string;
+    if (c === SOH) out += stored[++i] === SOH ? NUL : SOH;
+    else out += c;
+  }
+  return out;
+}
+
 function jsonList(values: readonly string[]): Sql {
   return sql`(SELECT "value" FROM json_each(${JSON.stringify(values)}))`;
 }
@@ -77,14 +102,8 @@ export const POSTGRESQL_DIALECT: Dialect = {
   rows: valuesRows,
   // PostgreSQL text cannot hold U+0000, which SPEC allows in keys. Stored keys spell U+0000 as
   // U+0001 U+0001 and U+0001 as U+0001 U+0002: a prefix-free code that keeps byte order.
-  encodeKey: (key) =>
-    /[\u0000\u0001]/.test(key)
-      ? key.replace(/[\u0000\u0001]/g, (c) => (c === "\u0000" ? "\u0001\u0001" : "\u0001\u0002"))
-      : key,
-  decodeKey: (stored) =>
-    stored.includes("\u0001")
-      ? stored.replace(/\u0001([\u0001\u0002])/g, (_, c: string) => (c === "\u0001" ? "\u0000" : "\u0001"))
-      : stored,
+  encodeKey: escapeControl,
+  decodeKey: unescapeControl,
   counter(column) {
     const n = sql`(CASE
       WHEN ${column} ~ '^-?(0|[1-9][0-9]{0,15})$' THEN CAST(${column} AS BIGINT)
