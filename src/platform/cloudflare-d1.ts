@@ -50,7 +50,7 @@ export default createWorker<D1Env>({
     return fn({
       ...runner,
       // D1 has no interactive transactions (Prisma's D1 adapter refuses them): a hash write's
-      // statements run one after another. Each is atomic; docs/deploy.md says what that means
+      // statements run one after another. Each is atomic; the README says what that means
       // for concurrent writers of one hash.
       $transaction: (work) => work(runner),
       $disconnect: async () => {},

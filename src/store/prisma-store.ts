@@ -379,29 +379,33 @@ export class PrismaStore implements KvStore, SnapshotSource {
   async hIncrBy(name: string, fieldName: string, by: number): Promise<number> {
     const key = this.#enc(name);
     const field = this.#enc(fieldName);
-    return this.#transaction(async (tx) => {
-      await this.#hashHeader(tx, key, this.#clock.now(), true);
-      const current = this.#dialect.counter(C_FIELD_VALUE);
-      const rows = await tx.$queryRaw<Row[]>(
-        sql`INSERT INTO ${T_FIELDS} ("key", "field", "value")
-              SELECT ${key}, ${field}, ${String(by)} WHERE ${this.#isHash(key)}
-              ON CONFLICT ("key", "field") DO UPDATE SET "value" = CAST(${current} + ${raw(String(by))} AS TEXT)
-              WHERE abs(${current} + ${raw(String(by))}) <= ${raw(String(Number.MAX_SAFE_INTEGER))}
-              RETURNING "value"`,
-      );
-      const row = rows[0];
-      if (row !== undefined) return Number(row.value);
-      const existing = await tx.$queryRaw<Row[]>(
-        sql`SELECT "value" FROM ${T_FIELDS} WHERE "key" = ${key} AND "field" = ${field}`,
-      );
-      const value = existing[0]?.value;
-      addCounter(
-        counterValue(value === undefined ? undefined : (JSON.parse(value as string) as JsonValue)),
-        by,
-      );
-      // Only where transactions are not isolated (D1) can a concurrent write have replaced the hash.
-      throw new WrongTypeError();
-    });
+    const current = this.#dialect.counter(C_FIELD_VALUE);
+    for (let attempt = 0; attempt < COUNTER_RETRIES; attempt++) {
+      const result = await this.#transaction(async (tx) => {
+        await this.#hashHeader(tx, key, this.#clock.now(), true);
+        const rows = await tx.$queryRaw<Row[]>(
+          sql`INSERT INTO ${T_FIELDS} ("key", "field", "value")
+                SELECT ${key}, ${field}, ${String(by)} WHERE ${this.#isHash(key)}
+                ON CONFLICT ("key", "field") DO UPDATE SET "value" = CAST(${current} + ${raw(String(by))} AS TEXT)
+                WHERE abs(${current} + ${raw(String(by))}) <= ${raw(String(Number.MAX_SAFE_INTEGER))}
+                RETURNING "value"`,
+        );
+        const row = rows[0];
+        if (row !== undefined) return Number(row.value);
+        const existing = await tx.$queryRaw<Row[]>(
+          sql`SELECT e."kind" AS "kind", f."value" AS "value" FROM ${T_ENTRIES} e
+              LEFT JOIN ${T_FIELDS} f ON f."key" = e."key" AND f."field" = ${field}
+              WHERE e."key" = ${key}`,
+        );
+        const found = existing[0];
+        if (found?.kind === "string") throw new WrongTypeError();
+        if (found?.value != null) addCounter(counterValue(parse(found.value)), by);
+        // Only without isolated transactions (D1) can the hash vanish between two statements: again.
+        return undefined;
+      });
+      if (result !== undefined) return result;
+    }
+    throw new InternalError("hash counter update kept conflicting");
   }
 
   async lock(name: string, ttlMs: number): Promise<LockResult> {
