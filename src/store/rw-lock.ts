@@ -11,9 +11,12 @@ export class RwLock {
   /** Runs `fn` beside other shared work, never during exclusive work. */
   async shared<T>(fn: () => Promise<T>): Promise<T> {
     if (this.#exclusive || this.#waitingExclusive.length > 0) {
+      // #wake counts this holder in before resuming it, so no exclusive holder can slip in
+      // between the wake-up and the resumption.
       await new Promise<void>((resolve) => this.#waitingShared.push(resolve));
+    } else {
+      this.#shared++;
     }
-    this.#shared++;
     try {
       return await fn();
     } finally {
@@ -50,6 +53,7 @@ export class RwLock {
       return;
     }
     const readers = this.#waitingShared.splice(0);
+    this.#shared += readers.length;
     for (const resume of readers) resume();
   }
 }
