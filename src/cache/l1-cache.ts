@@ -24,6 +24,8 @@ interface Slot<T> {
 export class L1Cache<T> {
   #slots = new Map<string, Slot<T>>();
   #writes = 0;
+  /** The latest write whose slot was evicted: a read older than it may not fill any slot. */
+  #evictedWrite = -1;
   #ttlMs: number;
   #maxEntries: number;
   #clock: Clock;
@@ -68,7 +70,7 @@ export class L1Cache<T> {
   fill(key: string, value: T, ticket: number, expiresAt: number | null): void {
     if (!this.enabled) return;
     const slot = this.#slots.get(key);
-    if (slot !== undefined && slot.writtenAt >= ticket) return;
+    if (slot === undefined ? this.#evictedWrite >= ticket : slot.writtenAt >= ticket) return;
     this.#put(key, value, expiresAt, slot?.writtenAt ?? -1);
   }
 
@@ -84,9 +86,10 @@ export class L1Cache<T> {
     this.#slots.delete(key);
     this.#slots.set(key, { value: deadline > now ? value : undefined, deadline, writtenAt });
     while (this.#slots.size > this.#maxEntries) {
-      const oldest = this.#slots.keys().next().value;
+      const oldest = this.#slots.entries().next().value;
       if (oldest === undefined) break;
-      this.#slots.delete(oldest);
+      this.#evictedWrite = Math.max(this.#evictedWrite, oldest[1].writtenAt);
+      this.#slots.delete(oldest[0]);
     }
   }
 

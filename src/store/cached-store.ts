@@ -101,8 +101,9 @@ export class CachedStore implements KvStore, SnapshotSource {
     return (await this.lookupMany(keys)).value;
   }
 
+  // The public reads hand out copies: a caller that changes its result must not change L1.
   async get(key: string): Promise<JsonValue | undefined> {
-    return snapshotGet(await this.inspect(key));
+    return structuredClone(snapshotGet(await this.inspect(key)));
   }
 
   async exists(key: string): Promise<boolean> {
@@ -110,15 +111,15 @@ export class CachedStore implements KvStore, SnapshotSource {
   }
 
   async hGet(key: string, field: string): Promise<JsonValue | undefined> {
-    return snapshotHGet(await this.inspect(key, [field]), field);
+    return structuredClone(snapshotHGet(await this.inspect(key, [field]), field));
   }
 
   async hGetAll(key: string): Promise<Record<string, JsonValue>> {
-    return snapshotHGetAll(await this.inspect(key, "all"));
+    return structuredClone(snapshotHGetAll(await this.inspect(key, "all")));
   }
 
   async mGet(keys: string[]): Promise<Record<string, JsonValue>> {
-    return snapshotsMGet(keys, await this.inspectMany(keys));
+    return structuredClone(snapshotsMGet(keys, await this.inspectMany(keys)));
   }
 
   /** Runs a write, dropping the key's L1 entry before it and after it. */
@@ -132,11 +133,11 @@ export class CachedStore implements KvStore, SnapshotSource {
   }
 
   async set(key: string, value: JsonValue, options: SetOptions = {}): Promise<boolean> {
+    // The store's expiry is counted from before its write: so is the entry's, so that the
+    // entry can never outlive the key.
+    const expiresAt = options.ttlMs === undefined ? null : this.#clock.now() + options.ttlMs;
     const written = await this.#write(key, () => this.#inner.set(key, value, options));
-    if (written) {
-      const expiresAt = options.ttlMs === undefined ? null : this.#clock.now() + options.ttlMs;
-      this.l1.write(key, { kind: "string", value: structuredClone(value), expiresAt }, expiresAt);
-    }
+    if (written) this.l1.write(key, { kind: "string", value: structuredClone(value), expiresAt }, expiresAt);
     return written;
   }
 
