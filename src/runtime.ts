@@ -14,10 +14,12 @@ export interface Runtime {
  * `KV_L1_TTL_MS` is 0. Nothing touches the database until the first request.
  */
 export function createRuntime(config: Config, inner?: KvStore & SnapshotSource): Runtime {
-  const base = inner ?? openPrismaStore({ url: config.databaseUrl });
-  const store =
-    config.l1TtlMs > 0 && config.l1MaxEntries > 0
-      ? new CachedStore(base, { ttlMs: config.l1TtlMs, maxEntries: config.l1MaxEntries })
-      : base;
-  return { config, store };
+  return { config, store: withL1(config, inner ?? openPrismaStore({ url: config.databaseUrl })) };
+}
+
+/** The store behind the L1 of SPEC §4, unless the configuration turns L1 off. */
+export function withL1(config: Config, base: KvStore & SnapshotSource): KvStore & SnapshotSource {
+  return config.l1TtlMs > 0 && config.l1MaxEntries > 0
+    ? new CachedStore(base, { ttlMs: config.l1TtlMs, maxEntries: config.l1MaxEntries })
+    : base;
 }

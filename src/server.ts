@@ -1,4 +1,6 @@
+import { realpathSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { pathToFileURL } from "node:url";
 import { serve } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
@@ -50,8 +52,12 @@ export async function startServer(
     if (closing !== undefined) response.headers.set("Connection", "close");
     return response;
   };
-  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch, port: config.port, hostname: config.host }, () => resolve(s));
+    s.once("error", reject);
+  }).catch(async (error: unknown) => {
+    await runtime.store.close().catch(() => {});
+    throw new ConfigError(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
   });
   // Requests Node's parser refuses (an unknown method, headers or URL over its limit) still get
   // the envelope and Cache-Control of every other answer.
@@ -128,4 +134,7 @@ async function main(): Promise<void> {
   process.once("SIGINT", () => stop("SIGINT"));
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) void main();
+// Run when started as a program (npm start), not when imported; realpath and pathToFileURL make
+// the comparison hold for paths with spaces, non-ASCII characters or symlinks.
+const entry = process.argv[1];
+if (entry !== undefined && import.meta.url === pathToFileURL(realpathSync(entry)).href) void main();

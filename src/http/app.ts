@@ -186,7 +186,7 @@ function rejectNonFinite(body: unknown): void {
       if (typeof v === "number" && !Number.isFinite(v)) {
         throw new BadRequestError(`${field} holds a number too large to represent`);
       }
-      if (typeof v === "object" && v !== null) stack.push(...Object.values(v));
+      if (typeof v === "object" && v !== null) for (const item of Object.values(v)) stack.push(item);
     }
   }
 }

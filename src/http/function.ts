@@ -1,6 +1,6 @@
 import type { Hono } from "hono";
 import { loadConfig } from "../config.ts";
-import { checkServerlessDatabase } from "../platform/serverless.ts";
+import { checkServerlessDatabase, configured } from "../platform/serverless.ts";
 import { createRuntime, type Runtime } from "../runtime.ts";
 import { createApp } from "./app.ts";
 import { createSweepApp } from "./cron.ts";
@@ -10,7 +10,7 @@ let instance: Runtime | undefined;
 
 /** The runtime of this serverless instance, created on its first request and kept while it is warm. */
 export function instanceRuntime(): Runtime {
-  instance ??= createRuntime(checkServerlessDatabase(loadConfig(), process.env));
+  instance ??= configured(() => createRuntime(checkServerlessDatabase(loadConfig(), process.env)));
   return instance;
 }
 

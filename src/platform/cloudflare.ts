@@ -3,10 +3,10 @@ import type { Request as CfRequest, ExecutionContext, ScheduledController } from
 import { type Config, loadConfig } from "../config.ts";
 import { UnavailableError } from "../errors.ts";
 import { createApp } from "../http/app.ts";
-import type { Runtime } from "../runtime.ts";
-import { CachedStore } from "../store/cached-store.ts";
+import { type Runtime, withL1 } from "../runtime.ts";
 import type { Dialect } from "../store/dialect.ts";
 import { PrismaStore, type SqlClient } from "../store/prisma-store.ts";
+import { configured } from "./serverless.ts";
 
 /** The variables of the Worker (wrangler.toml `[vars]`, `wrangler secret put`) and its bindings. */
 export type CloudflareEnv = Record<string, unknown>;
@@ -70,12 +70,7 @@ export function createWorker<Env extends CloudflareEnv>(backend: WorkerBackend<E
   const isolateRuntime = (env: Env): Runtime => {
     if (runtime !== undefined) return runtime;
     const config: Config = loadConfig({ ...variables(env), DATABASE_URL: backend.describe });
-    const base = new PrismaStore({ client, dialect: backend.dialect });
-    const store =
-      config.l1TtlMs > 0 && config.l1MaxEntries > 0
-        ? new CachedStore(base, { ttlMs: config.l1TtlMs, maxEntries: config.l1MaxEntries })
-        : base;
-    runtime = { config, store };
+    runtime = { config, store: withL1(config, new PrismaStore({ client, dialect: backend.dialect })) };
     return runtime;
   };
   const withDatabase = <T>(env: Env, ctx: ExecutionContext, fn: () => Promise<T>): Promise<T> =>
@@ -90,8 +85,8 @@ export function createWorker<Env extends CloudflareEnv>(backend: WorkerBackend<E
 
   return {
     async fetch(request, env, ctx) {
-      isolateRuntime(env);
       try {
+        configured(() => isolateRuntime(env));
         return await withDatabase(env, ctx, async () => app.fetch(request as unknown as Request, env, ctx));
       } catch (error) {
         if (error instanceof UnavailableError) return unavailable(error);

@@ -17,3 +17,17 @@ export function checkServerlessDatabase(config: Config, env: Env): Config {
   }
   return config;
 }
+
+/**
+ * Runs an instance's set-up, turning a configuration mistake (a bad variable, an unsupported
+ * DATABASE_URL) into 503 UNAVAILABLE: it is the server's fault, not the caller's. The messages
+ * name the variable, never its value.
+ */
+export function configured<T>(setUp: () => T): T {
+  try {
+    return setUp();
+  } catch (error) {
+    if (error instanceof UnavailableError) throw error;
+    throw new UnavailableError(`the server is misconfigured: ${(error as Error).message}`, { cause: error });
+  }
+}

@@ -1,4 +1,4 @@
-import { InternalError, KvError, UnavailableError, WrongTypeError } from "../errors.ts";
+import { BadRequestError, InternalError, KvError, UnavailableError, WrongTypeError } from "../errors.ts";
 import { type Dialect, raw, type Sql, sql } from "./dialect.ts";
 import { compileGlob } from "./glob.ts";
 import { RwLock } from "./rw-lock.ts";
@@ -282,6 +282,7 @@ export class PrismaStore implements KvStore, SnapshotSource {
 
   async incrBy(name: string, by: number): Promise<number> {
     const key = this.#enc(name);
+    const step = counterStep(by);
     // One conditional upsert does the whole update; only when it refuses do we read the
     // row to say why (WRONGTYPE, NOT_INTEGER, OVERFLOW). A value changed in between is retried.
     for (let attempt = 0; attempt < COUNTER_RETRIES; attempt++) {
@@ -293,9 +294,9 @@ export class PrismaStore implements KvStore, SnapshotSource {
           sql`INSERT INTO ${T_ENTRIES} ("key", "kind", "value", "expires_at") VALUES (${key}, 'string', ${String(by)}, NULL)
               ON CONFLICT ("key") DO UPDATE SET
                 "kind" = 'string',
-                "value" = CASE WHEN ${expired} THEN ${String(by)} ELSE CAST(${current} + ${raw(String(by))} AS TEXT) END,
+                "value" = CASE WHEN ${expired} THEN ${String(by)} ELSE CAST(${current} + ${step} AS TEXT) END,
                 "expires_at" = CASE WHEN ${expired} THEN NULL ELSE ${T_ENTRIES}."expires_at" END
-              WHERE ${expired} OR (${T_ENTRIES}."kind" = 'string' AND abs(${current} + ${raw(String(by))}) <= ${raw(String(Number.MAX_SAFE_INTEGER))})
+              WHERE ${expired} OR (${T_ENTRIES}."kind" = 'string' AND abs(${current} + ${step}) <= ${raw(String(Number.MAX_SAFE_INTEGER))})
               RETURNING "value"`,
         ),
       );
@@ -379,6 +380,7 @@ export class PrismaStore implements KvStore, SnapshotSource {
   async hIncrBy(name: string, fieldName: string, by: number): Promise<number> {
     const key = this.#enc(name);
     const field = this.#enc(fieldName);
+    const step = counterStep(by);
     const current = this.#dialect.counter(C_FIELD_VALUE);
     for (let attempt = 0; attempt < COUNTER_RETRIES; attempt++) {
       const result = await this.#transaction(async (tx) => {
@@ -386,8 +388,8 @@ export class PrismaStore implements KvStore, SnapshotSource {
         const rows = await tx.$queryRaw<Row[]>(
           sql`INSERT INTO ${T_FIELDS} ("key", "field", "value")
                 SELECT ${key}, ${field}, ${String(by)} WHERE ${this.#isHash(key)}
-                ON CONFLICT ("key", "field") DO UPDATE SET "value" = CAST(${current} + ${raw(String(by))} AS TEXT)
-                WHERE abs(${current} + ${raw(String(by))}) <= ${raw(String(Number.MAX_SAFE_INTEGER))}
+                ON CONFLICT ("key", "field") DO UPDATE SET "value" = CAST(${current} + ${step} AS TEXT)
+                WHERE abs(${current} + ${step}) <= ${raw(String(Number.MAX_SAFE_INTEGER))}
                 RETURNING "value"`,
         );
         const row = rows[0];
@@ -517,6 +519,15 @@ export class PrismaStore implements KvStore, SnapshotSource {
     await this.#client.$disconnect();
     await this.#onClose?.();
   }
+}
+
+/**
+ * The increment as an SQL literal (so that both databases add integers, whatever type a bound
+ * parameter would get). Only a safe integer can become one: nothing else reaches the SQL text.
+ */
+function counterStep(by: number): Sql {
+  if (!Number.isSafeInteger(by)) throw new BadRequestError("by must be an integer within ±(2^53−1)");
+  return raw(BigInt(by).toString());
 }
 
 function parse(json: unknown): JsonValue {

@@ -1,4 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.ts";
+import { createApp } from "../../src/http/app.ts";
+import { configured } from "../../src/platform/serverless.ts";
+import { createRuntime } from "../../src/runtime.ts";
 import { call, expectError, expectResult, type Harness, sqliteHarness } from "./helpers.ts";
 
 describe("input at the edges of JSON and of the query string", () => {
@@ -39,6 +43,13 @@ describe("input at the edges of JSON and of the query string", () => {
     expectResult(await call(h.app, "POST", "set", { raw: '{"key":"big","value":1e300}' }), true);
   });
 
+  it("stores wide values holding large but finite numbers", async () => {
+    const wide = `[${"0,".repeat(200_000)}1e100]`;
+    expectResult(await call(h.app, "POST", "set", { raw: `{"key":"wide","value":${wide}}` }), true);
+    const many = `{${Array.from({ length: 80_000 }, (_, i) => `"k${i}":0`).join(",")},"big":1e300}`;
+    expectResult(await call(h.app, "POST", "set", { raw: `{"key":"many","value":${many}}` }), true);
+  });
+
   it("stores deep values, and refuses nesting past 1000 levels with a 400", async () => {
     const nested = (depth: number) => `${"[".repeat(depth)}${"]".repeat(depth)}`;
     expectResult(await call(h.app, "POST", "set", { raw: `{"key":"deep","value":${nested(900)}}` }), true);
@@ -64,5 +75,16 @@ describe("input at the edges of JSON and of the query string", () => {
       status: "ok",
       db: "sqlite",
     });
+  });
+
+  it("answers 503, not 400 or 500, when a serverless instance is misconfigured", async () => {
+    for (const env of [{ DATABASE_URL: "mysql://db.example/kv" }, { KV_L1_TTL_MS: "soon" }]) {
+      const app = createApp({
+        runtime: () => configured(() => createRuntime(loadConfig({ KV_TOKEN: "t", ...env }))),
+      });
+      const reply = await call(app, "GET", "get", { query: { key: "k" }, token: "t" });
+      expectError(reply, 503, "UNAVAILABLE");
+      expect(reply.text).not.toContain("db.example");
+    }
   });
 });

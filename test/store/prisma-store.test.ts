@@ -1,4 +1,4 @@
-import { describe } from "vitest";
+import { describe, expect, it } from "vitest";
 import { openPrismaStore } from "../../src/db/open.ts";
 import { CachedStore } from "../../src/store/cached-store.ts";
 import { dropPgSchema, freshPgUrl, freshSqliteUrl, PG_URL } from "../helpers/databases.ts";
@@ -26,5 +26,23 @@ describe.skipIf(PG_URL === null)("PostgreSQL", () => {
       store: new CachedStore(openPrismaStore({ url, clock }), { clock }),
       cleanup: () => dropPgSchema(url),
     };
+  });
+});
+
+describe("PrismaStore given untyped input (JavaScript callers)", () => {
+  it("refuses a counter step that is not a safe integer before any SQL is built", async () => {
+    const db = freshSqliteUrl();
+    const store = openPrismaStore({ url: db.url });
+    try {
+      await store.set("secret", "hunter2");
+      const injected =
+        '(SELECT length("value") FROM "kv_entries" WHERE "key" = \'secret\')' as unknown as number;
+      await expect(store.incrBy("counter", injected)).rejects.toMatchObject({ code: "BAD_REQUEST" });
+      await expect(store.hIncrBy("h", "f", 1.5)).rejects.toMatchObject({ code: "BAD_REQUEST" });
+      expect(await store.get("counter")).toBeUndefined();
+    } finally {
+      await store.close();
+      db.cleanup();
+    }
   });
 });
