@@ -14,3 +14,5 @@ export const MAX_COUNTER = Number.MAX_SAFE_INTEGER;
 export const MAX_KEYS_LIMIT = 1000;
 /** Deepest nesting of arrays and objects in a request body (the value sits one level down). */
 export const MAX_JSON_DEPTH = 1000;
+/** Longest `keys` pattern, in characters. */
+export const MAX_PATTERN_LENGTH = 1024;

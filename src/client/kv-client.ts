@@ -1,5 +1,8 @@
 import { InternalError, KvError, NotFoundError, UnavailableError } from "../errors.ts";
 import type { JsonValue, KeysOptions, KeysPage, LockResult, SetOptions } from "../store/types.ts";
+
+const MAX_TIMER_MS = 2_147_483_647;
+
 import { errorFromEnvelope, LockBusyError, LockLostError } from "./errors.ts";
 
 /** Options of `createClient`. */
@@ -361,7 +364,8 @@ export class KvClient {
           },
         );
       },
-      Math.max(1, options.extendEveryMs ?? Math.floor(ttlMs / 3)),
+      // Timers take at most 2^31−1 ms; a longer delay would fire every millisecond instead.
+      Math.min(MAX_TIMER_MS, Math.max(1, options.extendEveryMs ?? Math.floor(ttlMs / 3))),
     );
     try {
       return await fn(lost.signal);

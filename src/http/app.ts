@@ -44,6 +44,15 @@ export function createApp(options: AppOptions): Hono {
   const served = new Set(options.endpoints ?? ENDPOINT_NAMES);
   const logError = options.logError ?? ((error: unknown) => console.error("tierkv: internal error", error));
   const app = new Hono();
+  // An outage answers every request with 503: say why in the log, at most once every 10 s.
+  let unavailableLoggedAt = 0;
+  const logUnavailable = (error: KvError) => {
+    const now = Date.now();
+    if (now - unavailableLoggedAt < 10_000) return;
+    unavailableLoggedAt = now;
+    const cause = (error.cause as Error | undefined)?.message ?? error.message;
+    console.error(`tierkv: answering 503, the database is unavailable: ${cause}`);
+  };
 
   app.use(async (c, next) => {
     await next();
@@ -53,6 +62,7 @@ export function createApp(options: AppOptions): Hono {
   app.onError((error, c) => {
     const kv = error instanceof KvError ? error : new InternalError();
     if (!(error instanceof KvError) || kv.code === "INTERNAL") logError(error, c);
+    else if (kv.code === "UNAVAILABLE") logUnavailable(kv);
     const cache = (error as { cache?: string }).cache;
     if (cache !== undefined) c.header("X-KV-Cache", cache);
     return envelope(c, kv);

@@ -6,7 +6,14 @@ import {
   PayloadTooLargeError,
   ValueTooLargeError,
 } from "../errors.ts";
-import { MAX_BATCH, MAX_COUNTER, MAX_KEY_BYTES, MAX_TTL_MS, MAX_VALUE_BYTES } from "../limits.ts";
+import {
+  MAX_BATCH,
+  MAX_COUNTER,
+  MAX_KEY_BYTES,
+  MAX_PATTERN_LENGTH,
+  MAX_TTL_MS,
+  MAX_VALUE_BYTES,
+} from "../limits.ts";
 import type { JsonValue } from "../store/types.ts";
 import { byteLength } from "../store/util.ts";
 
@@ -130,7 +137,7 @@ export const SCHEMAS = {
   mset: z.strictObject({ pairs: pairs("key"), ttlMs: ttlSchema.optional() }),
   mget: z.strictObject({ keys: batch(keySchema) }),
   keys: z.strictObject({
-    pattern: z.string().optional(),
+    pattern: z.string().max(MAX_PATTERN_LENGTH).optional(),
     limit: z
       .string()
       .regex(/^[0-9]{1,4}$/, { message: "must be an integer from 1 to 1000" })

@@ -62,6 +62,8 @@ type Row = Record<string, unknown>;
 
 const TX_OPTIONS = { maxWait: 5_000, timeout: 10_000 };
 const KEYS_SCAN_BATCH = 1000;
+/** Most batches one `keys` call reads. */
+const KEYS_SCAN_BUDGET = 10;
 const COUNTER_RETRIES = 5;
 const CONFLICT_RETRIES = 4;
 
@@ -339,19 +341,24 @@ export class PrismaStore implements KvStore, SnapshotSource {
     const key = this.#enc(name);
     const names = Object.keys(fields);
     const stored = names.map((f) => this.#enc(f));
-    return this.#transaction(async (tx) => {
-      await this.#hashHeader(tx, key, this.#clock.now(), true);
-      const before = await tx.$queryRaw<Row[]>(
-        sql`SELECT COUNT(*) AS "n" FROM ${T_FIELDS} WHERE "key" = ${key} AND "field" IN ${this.#dialect.list(stored)}`,
-      );
-      const values = names.map((f, i) => [key, stored[i] as string, JSON.stringify(fields[f])]);
-      await tx.$executeRaw(
-        sql`INSERT INTO ${T_FIELDS} ("key", "field", "value")
-              SELECT * FROM (${this.#dialect.rows(values)}) AS "r" WHERE ${this.#isHash(key)}
-              ON CONFLICT ("key", "field") DO UPDATE SET "value" = excluded."value"`,
-      );
-      return names.length - Number(before[0]?.n ?? 0);
-    });
+    const values = names.map((f, i) => [key, stored[i] as string, JSON.stringify(fields[f])]);
+    for (let attempt = 0; attempt < COUNTER_RETRIES; attempt++) {
+      const created = await this.#transaction(async (tx) => {
+        await this.#hashHeader(tx, key, this.#clock.now(), true);
+        const before = await tx.$queryRaw<Row[]>(
+          sql`SELECT COUNT(*) AS "n" FROM ${T_FIELDS} WHERE "key" = ${key} AND "field" IN ${this.#dialect.list(stored)}`,
+        );
+        const written = await tx.$executeRaw(
+          sql`INSERT INTO ${T_FIELDS} ("key", "field", "value")
+                SELECT * FROM (${this.#dialect.rows(values)}) AS "r" WHERE ${this.#isHash(key)}
+                ON CONFLICT ("key", "field") DO UPDATE SET "value" = excluded."value"`,
+        );
+        // Only without isolated transactions (D1) can the hash vanish between two statements: again.
+        return written === 0 ? undefined : names.length - Number(before[0]?.n ?? 0);
+      });
+      if (created !== undefined) return created;
+    }
+    throw new InternalError("hash update kept conflicting");
   }
 
   async hGet(key: string, field: string): Promise<JsonValue | undefined> {
@@ -476,7 +483,10 @@ export class PrismaStore implements KvStore, SnapshotSource {
     const found: string[] = [];
     // Scan in key order from the pattern's literal prefix, until one match past the page
     // (so that a null cursor really means the end) or past the last key with that prefix.
-    for (;;) {
+    // A sparse pattern over a large keyspace stops after a bounded scan with a short page and a
+    // cursor where it stopped, as Redis SCAN does, instead of reading the whole table at once.
+    for (let batch = 0; ; batch++) {
+      if (batch === KEYS_SCAN_BUDGET && after !== null) return { keys: found, cursor: encodeCursor(after) };
       const from =
         after !== null && compareBytes(after, glob.prefix) >= 0
           ? sql`"key" > ${this.#enc(after)}`

@@ -46,3 +46,36 @@ describe("PrismaStore given untyped input (JavaScript callers)", () => {
     }
   });
 });
+
+describe("PrismaStore keys over a large keyspace", () => {
+  it("bounds each call's scan for a sparse pattern and still lists every match across pages", async () => {
+    const db = freshSqliteUrl();
+    const store = openPrismaStore({ url: db.url });
+    try {
+      for (let batch = 0; batch < 25; batch++) {
+        await store.mSet(
+          Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`k:${batch * 1000 + i}`, i])),
+        );
+      }
+      await store.set("k:zz-first", 1);
+      await store.set("zz-last", 1);
+      const first = await store.keys({ pattern: "*zz*" });
+      expect(first.cursor).not.toBeNull();
+      expect(first.keys.length).toBeLessThan(2);
+      const seen = [...first.keys];
+      let cursor = first.cursor;
+      let calls = 1;
+      while (cursor !== null) {
+        const page = await store.keys({ pattern: "*zz*", cursor });
+        seen.push(...page.keys);
+        cursor = page.cursor;
+        calls++;
+      }
+      expect(seen).toEqual(["k:zz-first", "zz-last"]);
+      expect(calls).toBeGreaterThan(2);
+    } finally {
+      await store.close();
+      db.cleanup();
+    }
+  });
+});
