@@ -81,7 +81,9 @@ export function createApp(options: AppOptions): Hono {
         readonlyToken: runtime.config.readonlyToken,
         anonymous: options.anonymous?.(runtime) ?? (runtime.config.allowAnonymous ? "allow" : "deny"),
       };
-      const access = authenticate(policy, c.req.header("Authorization"), options.remoteAddress?.(c));
+      const proxied =
+        c.req.header("Forwarded") !== undefined || c.req.header("X-Forwarded-For") !== undefined;
+      const access = authenticate(policy, c.req.header("Authorization"), options.remoteAddress?.(c), proxied);
       if (access === "none") throw new UnauthorizedError();
       if (endpoint === undefined) throw new NotFoundError(`no endpoint at ${path}`);
       if (c.req.method !== endpoint.method && !(endpoint.method === "GET" && c.req.method === "HEAD")) {

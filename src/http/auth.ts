@@ -33,10 +33,12 @@ export function authenticate(
   policy: AuthPolicy,
   header: string | undefined,
   remoteAddress: string | undefined,
+  proxied = false,
 ): Access {
   if (policy.token === undefined && policy.readonlyToken === undefined) {
     if (policy.anonymous === "allow") return "full";
-    if (policy.anonymous === "loopback" && isLoopback(remoteAddress)) return "full";
+    // A request a local reverse proxy forwards arrives from loopback, but its client is not local.
+    if (policy.anonymous === "loopback" && isLoopback(remoteAddress) && !proxied) return "full";
     return "none";
   }
   const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);

@@ -251,6 +251,18 @@ describe("no token configured", () => {
     },
   );
 
+  it.each([{ "X-Forwarded-For": "203.0.113.9" }, { Forwarded: "for=203.0.113.9" }])(
+    "the Node server refuses a request a local proxy forwarded (%o)",
+    async (headers) => {
+      const x = node("127.0.0.1");
+      expectError(
+        await call(x.app, "GET", "get", { query: { key: "k" }, token: null, headers }),
+        401,
+        "UNAUTHORIZED",
+      );
+    },
+  );
+
   it("with a token configured, a loopback client still needs it", async () => {
     const x = createHarness(db.url, {
       app: { anonymous: () => "loopback", remoteAddress: () => "127.0.0.1" },
