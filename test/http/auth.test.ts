@@ -251,7 +251,7 @@ describe("no token configured", () => {
     },
   );
 
-  it.each([{ "X-Forwarded-For": "203.0.113.9" }, { Forwarded: "for=203.0.113.9" }])(
+  it.each<Record<string, string>>([{ "X-Forwarded-For": "203.0.113.9" }, { Forwarded: "for=203.0.113.9" }])(
     "the Node server refuses a request a local proxy forwarded (%o)",
     async (headers) => {
       const x = node("127.0.0.1");
