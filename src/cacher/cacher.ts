@@ -110,6 +110,10 @@ class ReadThroughCacher implements Cacher {
   readonly #onError: NonNullable<CacherOptions["onError"]>;
   /** Loads under way in this process, by key: the request coalescing. */
   readonly #inflight = new Map<string, Promise<Outcome>>();
+  /** Bumped by `mdelete`; a load that started before a key's invalidation must not write it back. */
+  #epoch = 0;
+  readonly #invalidated = new Map<string, number>();
+  #loading = 0;
   /** Last envelopes seen, for grace when the store fails (insertion order = LRU order). */
   readonly #last = new Map<string, Envelope>();
 
@@ -167,7 +171,13 @@ class ReadThroughCacher implements Cacher {
   }
 
   async mdelete(keys: string[]): Promise<void> {
-    for (const key of keys) this.#last.delete(key);
+    const at = ++this.#epoch;
+    for (const key of keys) {
+      this.#last.delete(key);
+      // Later reads start a load of their own instead of joining one that began before this.
+      this.#inflight.delete(key);
+      this.#invalidated.set(key, at);
+    }
     await Promise.all([...new Set(keys)].map((key) => this.#store.delete(key)));
   }
 
@@ -334,6 +344,22 @@ class ReadThroughCacher implements Cacher {
     options: CallOptions,
     stale: Map<string, Envelope>,
   ): Promise<Map<string, Outcome>> {
+    const started = this.#epoch;
+    this.#loading++;
+    try {
+      return await this.#load(keys, batchFallback, options, stale, started);
+    } finally {
+      if (--this.#loading === 0) this.#invalidated.clear();
+    }
+  }
+
+  async #load<T extends JsonValue>(
+    keys: string[],
+    batchFallback: BatchFallback<T>,
+    options: CallOptions,
+    stale: Map<string, Envelope>,
+    started: number,
+  ): Promise<Map<string, Outcome>> {
     let answer: Map<string, T | undefined> | Record<string, T | undefined>;
     try {
       answer = await batchFallback([...keys]);
@@ -364,6 +390,13 @@ class ReadThroughCacher implements Cacher {
         out.set(key, NOT_FOUND);
         this.#last.delete(key);
         if (notFoundTtlMs > 0) notFound.set(key, { $cacher: 1, e: now + notFoundTtlMs });
+      }
+    }
+    for (const key of keys) {
+      if ((this.#invalidated.get(key) ?? -1) > started) {
+        values.delete(key);
+        notFound.delete(key);
+        this.#last.delete(key);
       }
     }
     await this.#write(values, ttlMs);

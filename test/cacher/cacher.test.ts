@@ -206,6 +206,23 @@ describe("cacher.mdelete and mrefresh", () => {
     );
   });
 
+  it("mdelete wins over a load already under way: later reads load afresh and nothing old comes back", async () => {
+    const { store, cacherOn } = setup();
+    const cacher = cacherOn(store);
+    const gate = deferred<string>();
+    const old = cacher.get("u", () => gate.promise);
+    await new Promise((resolve) => setImmediate(resolve));
+    await cacher.mdelete(["u"]);
+    const fresh = vi.fn(async () => "new");
+    const after = cacher.get("u", fresh);
+    gate.resolve("old");
+    expect(await old).toBe("old");
+    expect(await after).toBe("new");
+    expect(fresh).toHaveBeenCalledTimes(1);
+    expect(await cacher.get("u", fresh)).toBe("new");
+    expect(fresh).toHaveBeenCalledTimes(1);
+  });
+
   it("mrefresh reloads cached keys and stores the new values", async () => {
     const { store, cacherOn } = setup();
     const cacher = cacherOn(store);
