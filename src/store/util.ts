@@ -37,23 +37,33 @@ export function randomToken(): string {
   return hex;
 }
 
-/** Compares two strings by their UTF-8 bytes, the order of `keys`. */
+/**
+ * Compares two strings by their UTF-8 bytes, the order of `keys`. UTF-8 orders as code points
+ * do, so comparing code points gives the same answer without encoding anything.
+ */
 export function compareBytes(a: string, b: string): number {
-  const ab = ENCODER.encode(a);
-  const bb = ENCODER.encode(b);
-  const n = Math.min(ab.length, bb.length);
+  const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
-    const d = (ab[i] as number) - (bb[i] as number);
-    if (d !== 0) return d;
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    // Surrogates (U+D800–U+DFFF) stand for code points above U+FFFF: they sort after U+E000–U+FFFF.
+    const xs = x >= 0xd800 && x <= 0xdfff;
+    const ys = y >= 0xd800 && y <= 0xdfff;
+    if (xs !== ys) return xs ? 1 : -1;
+    return x - y;
   }
-  return ab.length - bb.length;
+  return a.length - b.length;
 }
 
-const ENCODER = new TextEncoder();
-
-/** The UTF-8 length of a string. */
+/** The UTF-8 length of a string, counted without encoding it. */
 export function byteLength(s: string): number {
-  return ENCODER.encode(s).length;
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) n += c >= 0x800 && !(c >= 0xd800 && c <= 0xdfff) ? 2 : 1;
+  }
+  return n;
 }
 
 /** Encodes the last key of a page as an opaque cursor. */
