@@ -2,6 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { MIGRATIONS } from "../generated/migrations.ts";
+import { APPLIED_MIGRATIONS, POSTGRESQL_LEDGER, SQLITE_LEDGER } from "./ledger.ts";
 import type { DatabaseTarget } from "./url.ts";
 
 /** The names of the migrations a run applied (empty when the database was up to date). */
@@ -9,30 +10,6 @@ export type MigrationResult = string[];
 
 /** Prisma's own advisory lock key, so that `prisma migrate deploy` and this runner exclude each other. */
 const PRISMA_ADVISORY_LOCK = 72707369;
-
-const SQLITE_LEDGER = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
-    "id"                    TEXT PRIMARY KEY NOT NULL,
-    "checksum"              TEXT NOT NULL,
-    "finished_at"           DATETIME,
-    "migration_name"        TEXT NOT NULL,
-    "logs"                  TEXT,
-    "rolled_back_at"        DATETIME,
-    "started_at"            DATETIME NOT NULL DEFAULT current_timestamp,
-    "applied_steps_count"   INTEGER UNSIGNED NOT NULL DEFAULT 0
-)`;
-
-const POSTGRESQL_LEDGER = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
-    "id"                    VARCHAR(36) PRIMARY KEY NOT NULL,
-    "checksum"              VARCHAR(64) NOT NULL,
-    "finished_at"           TIMESTAMPTZ,
-    "migration_name"        VARCHAR(255) NOT NULL,
-    "logs"                  TEXT,
-    "rolled_back_at"        TIMESTAMPTZ,
-    "started_at"            TIMESTAMPTZ NOT NULL DEFAULT now(),
-    "applied_steps_count"   INTEGER NOT NULL DEFAULT 0
-)`;
-
-const APPLIED = `SELECT "migration_name" FROM "_prisma_migrations" WHERE "finished_at" IS NOT NULL AND "rolled_back_at" IS NULL`;
 
 function checksum(sql: string): string {
   return createHash("sha256").update(sql).digest("hex");
@@ -59,7 +36,7 @@ async function migrateSqlite(path: string): Promise<MigrationResult> {
     db.exec("BEGIN IMMEDIATE");
     try {
       db.exec(SQLITE_LEDGER);
-      const applied = new Set(db.prepare(APPLIED).pluck().all() as string[]);
+      const applied = new Set(db.prepare(APPLIED_MIGRATIONS).pluck().all() as string[]);
       const done: string[] = [];
       for (const migration of MIGRATIONS.sqlite) {
         if (applied.has(migration.name)) continue;
@@ -103,7 +80,9 @@ async function migratePostgres(url: string, schema: string | undefined): Promise
         await client.query(`SET LOCAL search_path TO "${schema}"`);
       }
       await client.query(POSTGRESQL_LEDGER);
-      const applied = new Set((await client.query(APPLIED)).rows.map((r) => r.migration_name as string));
+      const applied = new Set(
+        (await client.query(APPLIED_MIGRATIONS)).rows.map((r) => r.migration_name as string),
+      );
       const done: string[] = [];
       for (const migration of MIGRATIONS.postgresql) {
         if (applied.has(migration.name)) continue;

@@ -37,36 +37,42 @@ function envelope(c: Context, error: KvError): Response {
 }
 
 /**
+ * What every tierkv app answers with: `Cache-Control: no-store` on each response, and errors
+ * as the SPEC §2 envelope. Unexpected errors go to `logError` (never to the client); outages
+ * are logged at most once every 10 s, since each request would report the same one.
+ */
+export function withEnvelope(
+  app: Hono,
+  logError: (error: unknown, c: Context) => void = (error) => console.error("tierkv: internal error", error),
+): Hono {
+  let unavailableLoggedAt = 0;
+  app.use(async (c, next) => {
+    await next();
+    c.res.headers.set("Cache-Control", "no-store");
+  });
+  app.onError((error, c) => {
+    const kv = error instanceof KvError ? error : new InternalError();
+    if (!(error instanceof KvError) || kv.code === "INTERNAL") {
+      logError(error, c);
+    } else if (kv.code === "UNAVAILABLE" && Date.now() - unavailableLoggedAt >= 10_000) {
+      unavailableLoggedAt = Date.now();
+      const cause = (kv.cause as Error | undefined)?.message ?? kv.message;
+      console.error(`tierkv: answering 503, the database is unavailable: ${cause}`);
+    }
+    const cache = (error as { cache?: string }).cache;
+    if (cache !== undefined) c.header("X-KV-Cache", cache);
+    return envelope(c, kv);
+  });
+  return app;
+}
+
+/**
  * The tierkv HTTP API of SPEC §2–§5 as a Hono app. Checks run in the order SPEC §3 gives:
  * authentication, path and method, permission, input, then the operation.
  */
 export function createApp(options: AppOptions): Hono {
   const served = new Set(options.endpoints ?? ENDPOINT_NAMES);
-  const logError = options.logError ?? ((error: unknown) => console.error("tierkv: internal error", error));
-  const app = new Hono();
-  // An outage answers every request with 503: say why in the log, at most once every 10 s.
-  let unavailableLoggedAt = 0;
-  const logUnavailable = (error: KvError) => {
-    const now = Date.now();
-    if (now - unavailableLoggedAt < 10_000) return;
-    unavailableLoggedAt = now;
-    const cause = (error.cause as Error | undefined)?.message ?? error.message;
-    console.error(`tierkv: answering 503, the database is unavailable: ${cause}`);
-  };
-
-  app.use(async (c, next) => {
-    await next();
-    c.res.headers.set("Cache-Control", "no-store");
-  });
-
-  app.onError((error, c) => {
-    const kv = error instanceof KvError ? error : new InternalError();
-    if (!(error instanceof KvError) || kv.code === "INTERNAL") logError(error, c);
-    else if (kv.code === "UNAVAILABLE") logUnavailable(kv);
-    const cache = (error as { cache?: string }).cache;
-    if (cache !== undefined) c.header("X-KV-Cache", cache);
-    return envelope(c, kv);
-  });
+  const app = withEnvelope(new Hono(), options.logError);
 
   app.all("*", async (c) => {
     const runtime = options.runtime();

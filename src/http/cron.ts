@@ -1,12 +1,7 @@
 import { Hono } from "hono";
-import {
-  InternalError,
-  KvError,
-  MethodNotAllowedError,
-  NotFoundError,
-  UnauthorizedError,
-} from "../errors.ts";
+import { MethodNotAllowedError, NotFoundError, UnauthorizedError } from "../errors.ts";
 import type { Runtime } from "../runtime.ts";
+import { withEnvelope } from "./app.ts";
 import { safeEqual } from "./auth.ts";
 
 /** The path Vercel Cron calls (see `crons` in vercel.json). */
@@ -21,16 +16,7 @@ export function createSweepApp(options: {
   runtime: () => Runtime;
   cronSecret: () => string | undefined;
 }): Hono {
-  const app = new Hono();
-  app.use(async (c, next) => {
-    await next();
-    c.res.headers.set("Cache-Control", "no-store");
-  });
-  app.onError((error, c) => {
-    const kv = error instanceof KvError ? error : new InternalError();
-    if (!(error instanceof KvError) || kv.code === "INTERNAL") console.error("tierkv: sweep failed", error);
-    return c.json({ error: { code: kv.code, message: kv.message } }, kv.status as 400);
-  });
+  const app = withEnvelope(new Hono(), (error) => console.error("tierkv: sweep failed", error));
   app.all("*", async (c) => {
     const secret = options.cronSecret();
     const header = c.req.header("Authorization") ?? "";

@@ -1,19 +1,6 @@
 import type { D1Database } from "@cloudflare/workers-types";
+import { APPLIED_MIGRATIONS, SQLITE_LEDGER } from "../db/ledger.ts";
 import { MIGRATIONS } from "../generated/migrations.ts";
-
-/** The same ledger `prisma migrate deploy` and `src/db/migrate.ts` keep, so all three agree on a database. */
-const LEDGER = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
-    "id"                    TEXT PRIMARY KEY NOT NULL,
-    "checksum"              TEXT NOT NULL,
-    "finished_at"           DATETIME,
-    "migration_name"        TEXT NOT NULL,
-    "logs"                  TEXT,
-    "rolled_back_at"        DATETIME,
-    "started_at"            DATETIME NOT NULL DEFAULT current_timestamp,
-    "applied_steps_count"   INTEGER UNSIGNED NOT NULL DEFAULT 0
-)`;
-
-const APPLIED = `SELECT "migration_name" FROM "_prisma_migrations" WHERE "finished_at" IS NOT NULL AND "rolled_back_at" IS NULL`;
 
 /**
  * Splits a migration into statements for D1, which prepares one statement at a time: a
@@ -44,7 +31,7 @@ async function sha256(text: string): Promise<string> {
 }
 
 async function applied(db: D1Database): Promise<Set<string>> {
-  const { results } = await db.prepare(APPLIED).all<{ migration_name: string }>();
+  const { results } = await db.prepare(APPLIED_MIGRATIONS).all<{ migration_name: string }>();
   return new Set(results.map((row) => row.migration_name));
 }
 
@@ -54,7 +41,7 @@ async function applied(db: D1Database): Promise<Set<string>> {
  * loser's batch fails on the existing tables and it finds the migration recorded on re-reading.
  */
 export async function migrateD1(db: D1Database): Promise<string[]> {
-  await db.prepare(LEDGER).run();
+  await db.prepare(SQLITE_LEDGER).run();
   const done = await applied(db);
   const ran: string[] = [];
   for (const migration of MIGRATIONS.sqlite) {
