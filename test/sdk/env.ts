@@ -1,12 +1,10 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { loadConfig } from "../../src/config.ts";
 import { createRuntime } from "../../src/runtime.ts";
 import { type RunningServer, startServer } from "../../src/server.ts";
 import type { KvStore, SnapshotSource } from "../../src/store/types.ts";
+import { dropPgSchema, fakeClock, freshPgUrl, freshSqliteUrl } from "../helpers/databases.ts";
 
 // The SDK suites stand alone: they find their services themselves rather than through the
 // main suites' helpers, and skip a backend that is not running (unless CI=true requires it).
@@ -58,40 +56,17 @@ export function uniqueId(): string {
 
 /** A fresh PostgreSQL schema URL and a function dropping that schema. */
 export function freshPgSchema(label: string): { url: string; drop: () => Promise<void> } {
-  const schema = `sdk_${label}_${uniqueId()}`;
-  const url = new URL(PG_URL);
-  url.searchParams.set("schema", schema);
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const client = new pg.Client({ connectionString: PG_URL });
-      await client.connect();
-      try {
-        await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      } finally {
-        await client.end();
-      }
-    },
-  };
+  const url = freshPgUrl(`sdk_${label}`);
+  return { url, drop: () => dropPgSchema(url) };
 }
 
 /** A fresh SQLite file URL in a temporary folder, and a function removing the folder. */
 export function freshSqlite(): { url: string; path: string; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), "tierkv-sdk-"));
-  const path = join(dir, "kv.db");
-  return { url: `file:${path}`, path, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  const db = freshSqliteUrl();
+  return { ...db, path: db.url.slice("file:".length) };
 }
 
-/** A clock the test moves by hand. */
-export function fakeClock(start = 1_800_000_000_000): { now: () => number; advance: (ms: number) => void } {
-  let t = start;
-  return {
-    now: () => t,
-    advance: (ms) => {
-      t += ms;
-    },
-  };
-}
+export { fakeClock };
 
 /**
  * Starts the real Node server (`startServer`) on a free loopback port with `TEST_TOKEN`,
