@@ -6,16 +6,9 @@ import {
   PayloadTooLargeError,
   ValueTooLargeError,
 } from "../errors.ts";
-import {
-  MAX_BATCH,
-  MAX_COUNTER,
-  MAX_KEY_BYTES,
-  MAX_PATTERN_LENGTH,
-  MAX_TTL_MS,
-  MAX_VALUE_BYTES,
-} from "../limits.ts";
+import { MAX_BATCH, MAX_COUNTER, MAX_PATTERN_LENGTH, MAX_TTL_MS } from "../limits.ts";
 import type { JsonValue } from "../store/types.ts";
-import { byteLength } from "../store/util.ts";
+import { keyProblem, valueProblem } from "../validate.ts";
 
 type Issue = z.core.$ZodIssue;
 
@@ -26,18 +19,16 @@ function fail(ctx: z.core.$RefinementCtx, code: KvError["code"], message: string
 
 /** A key or hash field: non-empty, well-formed UTF-8, at most 256 bytes (INVALID_KEY otherwise). */
 export const keySchema = z.string().superRefine((s, ctx) => {
-  if (s.length === 0) fail(ctx, "INVALID_KEY", "must not be empty");
-  else if (!s.isWellFormed()) fail(ctx, "INVALID_KEY", "must be valid UTF-8");
-  else if (byteLength(s) > MAX_KEY_BYTES) fail(ctx, "INVALID_KEY", `must be at most ${MAX_KEY_BYTES} bytes`);
+  const problem = keyProblem(s);
+  if (problem !== undefined) fail(ctx, "INVALID_KEY", problem);
 });
 
 /** Any JSON value, at most 1 MiB encoded (VALUE_TOO_LARGE otherwise). */
 export const valueSchema = z
   .custom<JsonValue>((v) => v !== undefined, "is required")
   .superRefine((v, ctx) => {
-    if (byteLength(JSON.stringify(v)) > MAX_VALUE_BYTES) {
-      fail(ctx, "VALUE_TOO_LARGE", `encodes to more than ${MAX_VALUE_BYTES} bytes of JSON`);
-    }
+    const problem = valueProblem(JSON.stringify(v));
+    if (problem !== undefined) fail(ctx, "VALUE_TOO_LARGE", problem);
   });
 
 const ttlSchema = z.number().int().min(1).max(MAX_TTL_MS);
@@ -122,7 +113,7 @@ export const SCHEMAS = {
       else if (!single && b.fields === undefined)
         fail(ctx, "BAD_REQUEST", "is required (or field and value)", ["fields"]);
       else if (single && (b.field === undefined || b.value === undefined))
-        fail(ctx, "BAD_REQUEST", "is required with " + (b.field === undefined ? "value" : "field"), [
+        fail(ctx, "BAD_REQUEST", `is required with ${b.field === undefined ? "value" : "field"}`, [
           b.field === undefined ? "field" : "value",
         ]);
     })

@@ -1,5 +1,6 @@
 import { MAX_BATCH } from "../limits.ts";
 import type { JsonValue, KeysOptions, KeysPage, KvStore, SetOptions } from "../store/types.ts";
+import { checkKey, checkValue } from "../validate.ts";
 import { escapeGlob } from "./glob.ts";
 import { storeTtl } from "./ttl.ts";
 import type { ListOptions, ListPage, Store, StoreOptions } from "./types.ts";
@@ -64,8 +65,13 @@ export class KvBackedStore implements Store {
     this.#prefix = options.keyPrefix ?? "";
   }
 
+  /** The backend key of `key`, checked as the server would check it (SPEC §1). */
+  #key(key: string): string {
+    return checkKey(this.#prefix + key);
+  }
+
   async get<T extends JsonValue = JsonValue>(key: string): Promise<T | undefined> {
-    return (await this.#backend.get(this.#prefix + key)) as T | undefined;
+    return (await this.#backend.get(this.#key(key))) as T | undefined;
   }
 
   async getMany<T extends JsonValue = JsonValue>(keys: string[]): Promise<Map<string, T>> {
@@ -82,11 +88,17 @@ export class KvBackedStore implements Store {
 
   async set(key: string, value: JsonValue, ttlMs?: number): Promise<void> {
     const ttl = storeTtl(ttlMs);
-    await this.#backend.set(this.#prefix + key, value, ttl === undefined ? {} : { ttlMs: ttl });
+    checkValue(value);
+    await this.#backend.set(this.#key(key), value, ttl === undefined ? {} : { ttlMs: ttl });
   }
 
   async setMany(entries: Map<string, JsonValue>, ttlMs?: number): Promise<void> {
     const ttl = storeTtl(ttlMs);
+    // Every entry is checked before the first chunk goes out: a bad one writes nothing.
+    for (const [key, value] of entries) {
+      this.#key(key);
+      checkValue(value, `value of ${JSON.stringify(key)}`);
+    }
     for (const batch of chunks([...entries], MAX_BATCH)) {
       const pairs = Object.create(null) as Record<string, JsonValue>;
       for (const [key, value] of batch) pairs[this.#prefix + key] = value;
@@ -95,7 +107,7 @@ export class KvBackedStore implements Store {
   }
 
   async delete(key: string): Promise<boolean> {
-    return (await this.#backend.delete(this.#prefix + key)) > 0;
+    return (await this.#backend.delete(this.#key(key))) > 0;
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListPage> {

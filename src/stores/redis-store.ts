@@ -3,6 +3,7 @@ import { KvError, UnavailableError, WrongTypeError } from "../errors.ts";
 import { MAX_BATCH } from "../limits.ts";
 import type { JsonValue } from "../store/types.ts";
 import { compareBytes, decodeCursor, encodeCursor, keysLimit, randomToken } from "../store/util.ts";
+import { checkKey, checkValue } from "../validate.ts";
 import { escapeGlob } from "./glob.ts";
 import { chunks } from "./kv-backed-store.ts";
 import { storeTtl } from "./ttl.ts";
@@ -63,6 +64,9 @@ export class RedisStore implements Store {
 
   async set(key: string, value: JsonValue, ttlMs?: number): Promise<void> {
     const ttl = storeTtl(ttlMs);
+    // The same limits as every other store (SPEC §1), though Redis itself would take more.
+    checkKey(this.#prefix + key);
+    checkValue(value);
     const json = JSON.stringify(value);
     await this.#run(() =>
       ttl === undefined
@@ -74,6 +78,10 @@ export class RedisStore implements Store {
   async setMany(entries: Map<string, JsonValue>, ttlMs?: number): Promise<void> {
     const ttl = storeTtl(ttlMs);
     if (entries.size === 0) return;
+    for (const [key, value] of entries) {
+      checkKey(this.#prefix + key);
+      checkValue(value, `value of ${JSON.stringify(key)}`);
+    }
     // MULTI makes the batch all-or-nothing, as `mset` is on tierkv.
     const multi = this.#redis.multi();
     for (const [key, value] of entries) {

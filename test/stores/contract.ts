@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BadRequestError } from "../../src/errors.ts";
+import type { JsonValue } from "../../src/store/types.ts";
 import type { Store } from "../../src/stores/types.ts";
 import { uniqueId } from "../sdk/env.ts";
 
@@ -50,6 +51,24 @@ export function describeStoreContract(name: string, setup: () => Promise<StoreHa
       ];
       for (const [i, value] of values.entries()) await store.set(`k${i}`, value);
       for (const [i, value] of values.entries()) expect(await store.get(`k${i}`)).toEqual(value);
+    });
+
+    it("refuses keys and values the server would refuse, writing nothing", async () => {
+      const store = fresh();
+      await expect(store.set("k".repeat(300), 1)).rejects.toMatchObject({ code: "INVALID_KEY" });
+      await expect(store.set("big", "x".repeat(1_048_577))).rejects.toMatchObject({
+        code: "VALUE_TOO_LARGE",
+      });
+      await expect(
+        store.setMany(
+          new Map<string, JsonValue>([
+            ["ok", 1],
+            ["k".repeat(300), 2],
+          ]),
+        ),
+      ).rejects.toMatchObject({ code: "INVALID_KEY" });
+      expect(await store.get("big")).toBeUndefined();
+      expect(await store.get("ok")).toBeUndefined();
     });
 
     it("tells a missing key (undefined) from a stored null", async () => {
