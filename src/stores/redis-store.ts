@@ -1,5 +1,5 @@
 import { Redis, type RedisOptions } from "ioredis";
-import { KvError, UnavailableError, WrongTypeError } from "../errors.ts";
+import { BadRequestError, KvError, UnavailableError, WrongTypeError } from "../errors.ts";
 import { MAX_BATCH } from "../limits.ts";
 import type { JsonValue } from "../store/types.ts";
 import { compareBytes, decodeCursor, encodeCursor, keysLimit, randomToken } from "../store/util.ts";
@@ -173,6 +173,10 @@ function toKvError(error: unknown): KvError {
   if (error instanceof KvError) return error;
   const message = error instanceof Error ? error.message : "";
   if (message.startsWith("WRONGTYPE")) return new WrongTypeError();
+  // Redis answered, but refused the command (an ERR reply): a bad argument, not an outage.
+  if ((error as { name?: string }).name === "ReplyError") {
+    return new BadRequestError(`Redis refused the command: ${message.split("\n")[0]}`, { cause: error });
+  }
   // Connection and server failures: the message may hold the host, so it stays in `cause`.
   return new UnavailableError("Redis is unavailable", { cause: error });
 }

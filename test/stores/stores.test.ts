@@ -148,6 +148,12 @@ describe.skipIf(!redis)("RedisStore specifics", () => {
     client.disconnect();
   });
 
+  it("reports a command Redis refuses as a bad request, not as an outage", async () => {
+    const store = new RedisStore({ url: REDIS_URL, keyPrefix: `tierkv-sdk-test:${uniqueId()}:` });
+    await expect(store.lock("job", 0)).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    await store.close();
+  });
+
   it("reads a non-JSON value written by another program as a string", async () => {
     const client = new Redis(REDIS_URL);
     const prefix = `tierkv-sdk-test:${uniqueId()}:`;
