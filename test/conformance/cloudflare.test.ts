@@ -134,7 +134,7 @@ describe("conformance: Cloudflare Worker in workerd (wrangler dev) on D1", () =>
       headers: auth,
     });
     expect(Object.keys(((await hash.json()) as { result: object }).result)).toHaveLength(20);
-  });
+  }, 90_000);
 
   it("sweeps expired rows on the Cron Trigger, and exposes no sweep over HTTP", async () => {
     const key = `sweep:${Date.now()}`;
