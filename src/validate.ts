@@ -1,4 +1,4 @@
-import { InvalidKeyError, ValueTooLargeError } from "./errors.ts";
+import { BadRequestError, InvalidKeyError, ValueTooLargeError } from "./errors.ts";
 import { MAX_KEY_BYTES, MAX_VALUE_BYTES } from "./limits.ts";
 import { byteLength } from "./store/util.ts";
 
@@ -24,8 +24,25 @@ export function checkKey(key: string, what = "key"): string {
   return key;
 }
 
-/** Throws `ValueTooLargeError` for a value whose JSON encoding is over 1 MiB. */
+/**
+ * A value's JSON text, refusing what JSON would silently change: a number it cannot hold
+ * (NaN, ±Infinity would become null) and a BigInt (which it cannot write at all).
+ */
+export function toJson(value: unknown, what = "value"): string {
+  const json = JSON.stringify(value, (_, v: unknown) => {
+    if (typeof v === "number" && !Number.isFinite(v)) {
+      throw new BadRequestError(`${what} holds ${v}, which JSON cannot represent`);
+    }
+    if (typeof v === "bigint")
+      throw new BadRequestError(`${what} holds a BigInt, which JSON cannot represent`);
+    return v;
+  });
+  if (json === undefined) throw new BadRequestError(`${what} is not a JSON value`);
+  return json;
+}
+
+/** Throws `ValueTooLargeError` for a value whose JSON encoding is over 1 MiB, `BadRequestError` for one JSON cannot hold. */
 export function checkValue(value: unknown, what = "value"): void {
-  const problem = valueProblem(JSON.stringify(value) ?? "");
+  const problem = valueProblem(toJson(value, what));
   if (problem !== undefined) throw new ValueTooLargeError(`${what} ${problem}`);
 }

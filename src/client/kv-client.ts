@@ -3,6 +3,7 @@ import type { JsonValue, KeysOptions, KeysPage, LockResult, SetOptions } from ".
 
 const MAX_TIMER_MS = 2_147_483_647;
 
+import { toJson } from "../validate.ts";
 import { errorFromEnvelope, LockBusyError, LockLostError } from "./errors.ts";
 
 /** Options of `createClient`. */
@@ -416,7 +417,7 @@ export class KvClient {
     let body: string | undefined;
     if (call.body !== undefined) {
       headers["content-type"] = "application/json";
-      body = JSON.stringify(call.body);
+      body = toJson(call.body, "the request");
     }
     for (let attempt = 0; ; attempt++) {
       try {

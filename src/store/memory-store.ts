@@ -75,7 +75,8 @@ export class MemoryStore implements KvStore, SnapshotSource {
     if (entry.kind === "string")
       return { kind: "string", value: parse(entry.json), expiresAt: entry.expiresAt };
     const map = new Map<string, JsonValue | undefined>();
-    const names = fields === "all" ? [...entry.fields.keys()] : fields === "none" ? [] : fields;
+    const names =
+      fields === "all" ? [...entry.fields.keys()].sort(compareBytes) : fields === "none" ? [] : fields;
     for (const f of names) {
       const json = entry.fields.get(f);
       map.set(f, json === undefined ? undefined : parse(json));

@@ -166,7 +166,8 @@ export class PrismaStore implements KvStore, SnapshotSource {
     const rows = await this.#run((db) =>
       db.$queryRaw<Row[]>(
         sql`SELECT e."kind" AS "kind", e."value" AS "value", e."expires_at" AS "expires_at" ${columns}
-            FROM ${T_ENTRIES} e ${join} WHERE e."key" = ${key} AND ${this.#live(now, raw("e"))}`,
+            FROM ${T_ENTRIES} e ${join} WHERE e."key" = ${key} AND ${this.#live(now, raw("e"))}
+            ${fields === "all" ? sql`ORDER BY f."field"` : sql``}`,
       ),
     );
     const first = rows[0];
@@ -570,7 +571,7 @@ function unavailable(error: unknown): UnavailableError {
 
 const UNAVAILABLE_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024", "P2028"]);
 const UNAVAILABLE_PATTERN =
-  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|Connection terminated|connection timeout|timeout exceeded when trying to connect|Can't reach database|database is locked|SQLITE_BUSY|Server has closed the connection|the database system is (starting up|shutting down)|terminating connection/i;
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|Connection terminated|connection timeout|timeout exceeded when trying to connect|Can't reach database|database is locked|SQLITE_BUSY|Server has closed the connection|the database system is (starting up|shutting down)|terminating connection|does not support SSL|SSL connection|certificate|self[- ]signed|ERR_TLS|EPROTO/i;
 
 /** Turns a driver or Prisma failure into a `KvError`: `UNAVAILABLE` when the database cannot be reached. */
 export function toKvError(error: unknown): KvError {

@@ -15,6 +15,9 @@ if (PG_URL !== null) {
   unknownDb.pathname = "/no_such_database";
   MISCONFIGURED.push(["a PostgreSQL role that does not exist", unknownRole.toString()]);
   MISCONFIGURED.push(["a PostgreSQL database that does not exist", unknownDb.toString()]);
+  const tls = new URL(PG_URL);
+  tls.searchParams.set("sslmode", "require");
+  MISCONFIGURED.push(["TLS required by a PostgreSQL server without it", tls.toString()]);
 }
 
 describe.each(MISCONFIGURED)("503 UNAVAILABLE with %s", (_, url) => {

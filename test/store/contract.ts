@@ -236,6 +236,12 @@ export function storeContract(
       expect(await kv.hDel(k, ["b"])).toBe(0);
     });
 
+    it("lists a hash's fields in byte order", async () => {
+      const k = key("hash-order");
+      await kv.hSet(k, { name: 1, age: 2, City: 3, é: 4, "a\u0000": 5, a: 6 });
+      expect(Object.keys(await kv.hGetAll(k))).toEqual(["City", "a", "a\u0000", "age", "name", "é"]);
+    });
+
     it("hash fields named like object internals are plain fields", async () => {
       const k = key("hash-proto");
       await kv.hSet(k, JSON.parse('{"__proto__": 1, "constructor": 2}') as Record<string, number>);

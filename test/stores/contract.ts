@@ -71,6 +71,14 @@ export function describeStoreContract(name: string, setup: () => Promise<StoreHa
       expect(await store.get("ok")).toBeUndefined();
     });
 
+    it("refuses numbers JSON cannot hold instead of storing null", async () => {
+      const store = fresh();
+      for (const value of [Number.NaN, Number.POSITIVE_INFINITY, { nested: [Number.NEGATIVE_INFINITY] }]) {
+        await expect(store.set("nan", value as JsonValue)).rejects.toMatchObject({ code: "BAD_REQUEST" });
+      }
+      expect(await store.get("nan")).toBeUndefined();
+    });
+
     it("tells a missing key (undefined) from a stored null", async () => {
       const store = fresh();
       await store.set("null", null);
