@@ -13,6 +13,8 @@ const root = join(import.meta.dirname, "..");
 const TOKEN = "bench-token";
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = 50;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const BASELINE = "bare Hono route (baseline)";
 const PG_URL = process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/test";
 
 interface Server {
@@ -76,20 +78,33 @@ async function pgAvailable(): Promise<boolean> {
   }
 }
 
+interface Scenario {
+  name: string;
+  measure: () => Promise<number>;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "tierkv-bench-"));
   const servers: Server[] = [];
-  const rows: { name: string; rps: number }[] = [];
+  const scenarios: Scenario[] = [];
+  const schema = `bench_${process.pid}`;
+  let usesPg = false;
+  const results = new Map<string, { rps: number[]; ratio: number[] }>();
   try {
     const bare = await start("bench/bare-server.ts", {});
     servers.push(bare);
-    rows.push({ name: "bare Hono route (baseline)", rps: await measure(bare.url, { path: "get?key=k" }) });
+    const baseline = () => measure(bare.url, { path: "get?key=k" });
 
     const targets: { label: string; url: string }[] = [
       { label: "SQLite", url: `file:${join(dir, "kv.db")}` },
     ];
     if (await pgAvailable()) {
-      const schema = `bench_${process.pid}`;
+      usesPg = true;
       targets.push({ label: "PostgreSQL", url: `${PG_URL}?schema=${schema}` });
     } else {
       console.warn("PostgreSQL did not answer: its rows are left out");
@@ -99,47 +114,62 @@ async function main(): Promise<void> {
       const direct = await start("src/server.ts", { DATABASE_URL: target.url, KV_L1_TTL_MS: "0" });
       servers.push(cached, direct);
       await post(cached.url, "set", { key: "k", value: { name: "John", points: 42 } });
-      rows.push({
-        name: `get, warm L1 (${target.label})`,
-        rps: await measure(cached.url, { path: "get?key=k" }),
-      });
-      rows.push({
-        name: `get, L1 off (${target.label})`,
-        rps: await measure(direct.url, { path: "get?key=k" }),
-      });
-      rows.push({
-        name: `set (${target.label})`,
-        rps: await measure(direct.url, { method: "POST", path: "set", body: { key: "w", value: "v" } }),
-      });
-      rows.push({
-        name: `incr (${target.label})`,
-        rps: await measure(direct.url, { method: "POST", path: "incr", body: { key: "n" } }),
-      });
-      cached.child.kill("SIGTERM");
-      direct.child.kill("SIGTERM");
-      await Promise.all([cached, direct].map((s) => new Promise((resolve) => s.child.once("exit", resolve))));
-      if (target.label === "PostgreSQL") {
-        const client = new pg.Client({ connectionString: PG_URL });
-        await client.connect();
-        await client.query(`DROP SCHEMA IF EXISTS "bench_${process.pid}" CASCADE`);
-        await client.end();
+      scenarios.push(
+        { name: `get, warm L1 (${target.label})`, measure: () => measure(cached.url, { path: "get?key=k" }) },
+        { name: `get, L1 off (${target.label})`, measure: () => measure(direct.url, { path: "get?key=k" }) },
+        {
+          name: `set (${target.label})`,
+          measure: () => measure(direct.url, { method: "POST", path: "set", body: { key: "w", value: "v" } }),
+        },
+        {
+          name: `incr (${target.label})`,
+          measure: () => measure(direct.url, { method: "POST", path: "incr", body: { key: "n" } }),
+        },
+      );
+    }
+    // Each scenario is paired with a baseline measured just before it, ROUNDS times: a shared
+    // machine's drift then moves both sides of a ratio, and the median drops the outliers.
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const scenario of scenarios) {
+        const base = await baseline();
+        const rps = await scenario.measure();
+        const entry = results.get(scenario.name) ?? { rps: [], ratio: [] };
+        entry.rps.push(rps);
+        entry.ratio.push(rps / base);
+        results.set(scenario.name, entry);
+        const bareEntry = results.get(BASELINE) ?? { rps: [], ratio: [] };
+        bareEntry.rps.push(base);
+        bareEntry.ratio.push(1);
+        results.set(BASELINE, bareEntry);
       }
     }
   } finally {
     for (const server of servers) server.child.kill("SIGTERM");
+    await Promise.all(
+      servers.map((s) => (s.child.exitCode === null ? new Promise((r) => s.child.once("exit", r)) : null)),
+    );
     rmSync(dir, { recursive: true, force: true });
+    if (usesPg) {
+      const client = new pg.Client({ connectionString: PG_URL });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await client.end();
+    }
   }
-  const base = rows[0]?.rps ?? 1;
+  const names = [BASELINE, ...scenarios.map((sc) => sc.name)];
   const table = [
-    "| scenario | req/s | ratio to bare route |",
+    "| scenario | req/s (median) | ratio to bare route (median) |",
     "|---|---:|---:|",
-    ...rows.map((r) => `| ${r.name} | ${Math.round(r.rps)} | ${(r.rps / base).toFixed(2)} |`),
+    ...names.map((name) => {
+      const r = results.get(name) ?? { rps: [0], ratio: [0] };
+      return `| ${name} | ${Math.round(median(r.rps))} | ${median(r.ratio).toFixed(2)} |`;
+    }),
   ].join("\n");
   console.log(table);
   if (process.argv.includes("--write")) {
     writeFileSync(
       join(root, "BENCHMARKS.md"),
-      `# Benchmarks\n\n\`npm run bench -- --write\`: ${CONNECTIONS} connections, ${DURATION_S} s per scenario, over real HTTP on\none machine (load generator and server share its cores). Ratios are to a bare Hono route measured\nin the same run; compare ratios, not absolute numbers, across machines.\n\n${table}\n`,
+      `# Benchmarks\n\n\`npm run bench -- --write\`: ${CONNECTIONS} connections over real HTTP, ${DURATION_S} s per measurement,\n${ROUNDS} rounds. Each scenario is measured right after the bare Hono route (the baseline); the\ntable gives the medians. Load generator and servers share one machine's cores, so compare\nratios, not absolute numbers, across machines.\n\n${table}\n`,
     );
   }
 }
