@@ -19,8 +19,8 @@ import {
   compareBytes,
   counterValue,
   decodeCursor,
-  encodeCursor,
   keysLimit,
+  keysPage,
   randomToken,
 } from "./util.ts";
 
@@ -237,9 +237,7 @@ export class MemoryStore implements KvStore, SnapshotSource {
       .map(([key]) => key)
       .filter((key) => after === null || compareBytes(key, after) > 0)
       .sort(compareBytes);
-    const keys = all.slice(0, limit);
-    const last = keys[keys.length - 1];
-    return { keys, cursor: all.length > limit && last !== undefined ? encodeCursor(last) : null };
+    return keysPage(all, limit);
   }
 
   async sweep(): Promise<number> {

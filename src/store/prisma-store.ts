@@ -23,6 +23,7 @@ import {
   decodeCursor,
   encodeCursor,
   keysLimit,
+  keysPage,
   randomToken,
 } from "./util.ts";
 
@@ -500,14 +501,14 @@ export class PrismaStore implements KvStore, SnapshotSource {
       );
       for (const row of rows) {
         const key = this.#dec(row.key);
-        if (!key.startsWith(glob.prefix)) return page(found, limit);
+        if (!key.startsWith(glob.prefix)) return keysPage(found, limit);
         if (glob.test(key)) {
           found.push(key);
-          if (found.length > limit) return page(found, limit);
+          if (found.length > limit) return keysPage(found, limit);
         }
         after = key;
       }
-      if (rows.length < KEYS_SCAN_BATCH) return page(found, limit);
+      if (rows.length < KEYS_SCAN_BATCH) return keysPage(found, limit);
     }
   }
 
@@ -543,12 +544,6 @@ function counterStep(by: number): Sql {
 
 function parse(json: unknown): JsonValue {
   return JSON.parse(json as string) as JsonValue;
-}
-
-function page(found: string[], limit: number): KeysPage {
-  const keys = found.slice(0, limit);
-  const last = keys[keys.length - 1];
-  return { keys, cursor: found.length > limit && last !== undefined ? encodeCursor(last) : null };
 }
 
 /** PostgreSQL's deadlock and serialization failures: the work was rolled back and may be retried. */

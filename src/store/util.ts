@@ -66,6 +66,16 @@ export function byteLength(s: string): number {
   return n;
 }
 
+/**
+ * One page of a listing from the matches found in key order: at most `limit` keys, and a
+ * cursor only when a match beyond the page was found.
+ */
+export function keysPage(found: string[], limit: number): { keys: string[]; cursor: string | null } {
+  const keys = found.slice(0, limit);
+  const last = keys[keys.length - 1];
+  return { keys, cursor: found.length > limit && last !== undefined ? encodeCursor(last) : null };
+}
+
 /** Encodes the last key of a page as an opaque cursor. */
 export function encodeCursor(lastKey: string): string {
   return `k${Buffer.from(lastKey, "utf8").toString("base64url")}`;

@@ -2,7 +2,7 @@ import { Redis, type RedisOptions } from "ioredis";
 import { BadRequestError, KvError, UnavailableError, WrongTypeError } from "../errors.ts";
 import { MAX_BATCH } from "../limits.ts";
 import type { JsonValue } from "../store/types.ts";
-import { compareBytes, decodeCursor, encodeCursor, keysLimit, randomToken } from "../store/util.ts";
+import { compareBytes, decodeCursor, keysLimit, keysPage, randomToken } from "../store/util.ts";
 import { checkKey, checkValue } from "../validate.ts";
 import { escapeGlob } from "./glob.ts";
 import { chunks } from "./kv-backed-store.ts";
@@ -113,9 +113,7 @@ export class RedisStore implements Store {
       cursor = next;
     } while (cursor !== "0");
     const all = [...found].filter((k) => after === null || compareBytes(k, after) > 0).sort(compareBytes);
-    const keys = all.slice(0, limit);
-    const last = keys[keys.length - 1];
-    return { keys, cursor: all.length > limit && last !== undefined ? encodeCursor(last) : null };
+    return keysPage(all, limit);
   }
 
   async clear(): Promise<number> {
