@@ -110,8 +110,11 @@ async function main(): Promise<void> {
       console.warn("PostgreSQL did not answer: its rows are left out");
     }
     for (const target of targets) {
-      const cached = await start("src/server.ts", { DATABASE_URL: target.url });
-      const direct = await start("src/server.ts", { DATABASE_URL: target.url, KV_L1_TTL_MS: "0" });
+      const cached = await start("src/adapters/node-server.ts", { DATABASE_URL: target.url });
+      const direct = await start("src/adapters/node-server.ts", {
+        DATABASE_URL: target.url,
+        KV_L1_TTL_MS: "0",
+      });
       servers.push(cached, direct);
       await post(cached.url, "set", { key: "k", value: { name: "John", points: 42 } });
       scenarios.push(

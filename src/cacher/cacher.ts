@@ -1,4 +1,4 @@
-import { type Clock, type JsonValue, SYSTEM_CLOCK } from "../store/types.ts";
+import { type Clock, type JsonValue, SYSTEM_CLOCK } from "../core/types.ts";
 import type { Store } from "../stores/types.ts";
 
 /** Loads one key from the source of truth; `undefined` means "not found". */

@@ -1,11 +1,14 @@
 /** The tierkv client SDK (`tierkv/client`). */
 export {
   BadRequestError,
+  ConfigError,
   ForbiddenError,
   InternalError,
   InvalidKeyError,
   KvError,
   type KvErrorCode,
+  LockBusyError,
+  LockLostError,
   MethodNotAllowedError,
   NotFoundError,
   NotIntegerError,
@@ -15,7 +18,7 @@ export {
   UnavailableError,
   ValueTooLargeError,
   WrongTypeError,
-} from "../errors.ts";
-export type { JsonValue, KeysOptions, KeysPage, LockResult, SetOptions } from "../store/types.ts";
-export { errorFromEnvelope, LockBusyError, LockLostError } from "./errors.ts";
+} from "../core/errors.ts";
+export type { JsonValue, KeysOptions, KeysPage, LockResult, SetOptions } from "../core/types.ts";
+export { errorFromEnvelope } from "./errors.ts";
 export { type ClientOptions, createClient, isKvError, KvClient, type WithLockOptions } from "./kv-client.ts";

@@ -1,10 +1,17 @@
-import { InternalError, KvError, NotFoundError, UnavailableError } from "../errors.ts";
-import type { JsonValue, KeysOptions, KeysPage, LockResult, SetOptions } from "../store/types.ts";
+import { BASE_PATH, type EndpointName, type EndpointSpec, NATIVE_API } from "../core/api.ts";
+import {
+  InternalError,
+  KvError,
+  LockBusyError,
+  LockLostError,
+  NotFoundError,
+  UnavailableError,
+} from "../core/errors.ts";
+import type { JsonValue, KeysOptions, KeysPage, LockResult, SetOptions } from "../core/types.ts";
+import { toJson } from "../core/validate.ts";
+import { errorFromEnvelope } from "./errors.ts";
 
 const MAX_TIMER_MS = 2_147_483_647;
-
-import { toJson } from "../validate.ts";
-import { errorFromEnvelope, LockBusyError, LockLostError } from "./errors.ts";
 
 /** Options of `createClient`. */
 export interface ClientOptions {
@@ -32,29 +39,15 @@ export interface WithLockOptions {
   extendEveryMs?: number;
 }
 
-type Method = "GET" | "POST" | "DELETE";
-
-interface Call {
-  method: Method;
-  path: string;
-  query?: Record<string, string | number | undefined>;
-  body?: unknown;
-  /** Safe to send twice: only these are retried, so a retry never applies a write twice. */
-  idempotent: boolean;
-  /** Reads honour the `noCache` option. */
-  read?: boolean;
-}
-
 const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_RETRIES = 2;
 const DEFAULT_BACKOFF_MS = 50;
 const MAX_BACKOFF_MS = 2_000;
-const API_BASE = "/api/kv";
 
 /**
  * The tierkv client over HTTP: the operations of `KvStore` with the same names and results,
  * except locks, which the client holds for you (see `lock`). Errors are the `KvError`
- * subclasses of `src/errors.ts`, by the envelope's code; a network failure or timeout is an
+ * subclasses of `src/core/errors.ts`, by the envelope's code; a network failure or timeout is an
  * `UnavailableError` whose `cause` is the underlying error.
  */
 export class KvClient {
@@ -70,7 +63,7 @@ export class KvClient {
 
   constructor(options: ClientOptions) {
     const base = options.url.replace(/\/+$/, "");
-    this.#base = base.endsWith(API_BASE) ? base : `${base}${API_BASE}`;
+    this.#base = base.endsWith(BASE_PATH) ? base : `${base}${BASE_PATH}`;
     this.#headers = { accept: "application/json" };
     if (options.token !== undefined && options.token !== "") {
       this.#headers.authorization = `Bearer ${options.token}`;
@@ -88,18 +81,12 @@ export class KvClient {
    * @see https://redis.io/commands/get
    */
   async get<T extends JsonValue = JsonValue>(key: string): Promise<T | undefined> {
-    return this.#orUndefined<T>({
-      method: "GET",
-      path: "/get",
-      query: { key },
-      idempotent: true,
-      read: true,
-    });
+    return this.#orUndefined<T>("get", { key });
   }
 
   /** Like `get`, but a missing key rejects with `NotFoundError`. */
   async getOrThrow<T extends JsonValue = JsonValue>(key: string): Promise<T> {
-    return this.#call<T>({ method: "GET", path: "/get", query: { key }, idempotent: true, read: true });
+    return this.#call<T>("get", { key });
   }
 
   /**
@@ -107,14 +94,7 @@ export class KvClient {
    * @see https://redis.io/commands/set
    */
   async set(key: string, value: JsonValue, options: SetOptions = {}): Promise<boolean> {
-    // With nx/xx a repeated write can answer differently from the first, so it is not retried.
-    const conditional = options.nx === true || options.xx === true;
-    return this.#call<boolean>({
-      method: "POST",
-      path: "/set",
-      body: { key, value, ...options },
-      idempotent: !conditional,
-    });
+    return this.#call<boolean>("set", { key, value, ...options });
   }
 
   /**
@@ -122,12 +102,7 @@ export class KvClient {
    * @see https://redis.io/commands/psetex
    */
   async setEx(key: string, value: JsonValue, ttlMs: number): Promise<true> {
-    return this.#call<true>({
-      method: "POST",
-      path: "/setex",
-      body: { key, value, ttlMs },
-      idempotent: true,
-    });
+    return this.#call<true>("setex", { key, value, ttlMs });
   }
 
   /**
@@ -135,19 +110,12 @@ export class KvClient {
    * @see https://redis.io/commands/del
    */
   async delete(key: string): Promise<number> {
-    // Not retried: a retry after a lost response would answer 0 for a key the first call removed.
-    return this.#call<number>({ method: "DELETE", path: "/delete", query: { key }, idempotent: false });
+    return this.#call<number>("delete", { key });
   }
 
   /** @see https://redis.io/commands/exists */
   async exists(key: string): Promise<boolean> {
-    return this.#call<boolean>({
-      method: "GET",
-      path: "/exists",
-      query: { key },
-      idempotent: true,
-      read: true,
-    });
+    return this.#call<boolean>("exists", { key });
   }
 
   /**
@@ -155,7 +123,7 @@ export class KvClient {
    * @see https://redis.io/commands/pttl
    */
   async ttl(key: string): Promise<number> {
-    return this.#call<number>({ method: "GET", path: "/ttl", query: { key }, idempotent: true });
+    return this.#call<number>("ttl", { key });
   }
 
   /**
@@ -163,22 +131,22 @@ export class KvClient {
    * @see https://redis.io/commands/pexpire
    */
   async expire(key: string, ttlMs: number): Promise<boolean> {
-    return this.#call<boolean>({ method: "POST", path: "/expire", body: { key, ttlMs }, idempotent: false });
+    return this.#call<boolean>("expire", { key, ttlMs });
   }
 
   /** @see https://redis.io/commands/incr */
   async incr(key: string): Promise<number> {
-    return this.#call<number>({ method: "POST", path: "/incr", body: { key }, idempotent: false });
+    return this.#call<number>("incr", { key });
   }
 
   /** @see https://redis.io/commands/incrby */
   async incrBy(key: string, by: number): Promise<number> {
-    return this.#call<number>({ method: "POST", path: "/incr", body: { key, by }, idempotent: false });
+    return this.#call<number>("incr", { key, by });
   }
 
   /** @see https://redis.io/commands/decrby */
   async decr(key: string, by = 1): Promise<number> {
-    return this.#call<number>({ method: "POST", path: "/decr", body: { key, by }, idempotent: false });
+    return this.#call<number>("decr", { key, by });
   }
 
   /**
@@ -196,7 +164,7 @@ export class KvClient {
       typeof fieldsOrField === "string"
         ? { key, field: fieldsOrField, value: value ?? null }
         : { key, fields: fieldsOrField };
-    return this.#call<number>({ method: "POST", path: "/hset", body, idempotent: false });
+    return this.#call<number>("hset", body);
   }
 
   /**
@@ -204,13 +172,7 @@ export class KvClient {
    * @see https://redis.io/commands/hget
    */
   async hGet<T extends JsonValue = JsonValue>(key: string, field: string): Promise<T | undefined> {
-    return this.#orUndefined<T>({
-      method: "GET",
-      path: "/hget",
-      query: { key, field },
-      idempotent: true,
-      read: true,
-    });
+    return this.#orUndefined<T>("hget", { key, field });
   }
 
   /**
@@ -218,29 +180,18 @@ export class KvClient {
    * @see https://redis.io/commands/hgetall
    */
   async hGetAll<T extends JsonValue = JsonValue>(key: string): Promise<Record<string, T>> {
-    const fields = await this.#call<Record<string, T>>({
-      method: "GET",
-      path: "/hgetall",
-      query: { key },
-      idempotent: true,
-      read: true,
-    });
+    const fields = await this.#call<Record<string, T>>("hgetall", { key });
     return toRecord(fields);
   }
 
   /** @see https://redis.io/commands/hdel */
   async hDel(key: string, fields: string[]): Promise<number> {
-    return this.#call<number>({ method: "POST", path: "/hdel", body: { key, fields }, idempotent: false });
+    return this.#call<number>("hdel", { key, fields });
   }
 
   /** @see https://redis.io/commands/hincrby */
   async hIncrBy(key: string, field: string, by: number): Promise<number> {
-    return this.#call<number>({
-      method: "POST",
-      path: "/hincrby",
-      body: { key, field, by },
-      idempotent: false,
-    });
+    return this.#call<number>("hincrby", { key, field, by });
   }
 
   /**
@@ -248,7 +199,7 @@ export class KvClient {
    * @see https://redis.io/commands/mset
    */
   async mSet(pairs: Record<string, JsonValue>, options: { ttlMs?: number } = {}): Promise<true> {
-    return this.#call<true>({ method: "POST", path: "/mset", body: { pairs, ...options }, idempotent: true });
+    return this.#call<true>("mset", { pairs, ...options });
   }
 
   /**
@@ -256,13 +207,7 @@ export class KvClient {
    * @see https://redis.io/commands/mget
    */
   async mGet<T extends JsonValue = JsonValue>(keys: string[]): Promise<Record<string, T>> {
-    const found = await this.#call<Record<string, T>>({
-      method: "POST",
-      path: "/mget",
-      body: { keys },
-      idempotent: true,
-      read: true,
-    });
+    const found = await this.#call<Record<string, T>>("mget", { keys });
     return toRecord(found);
   }
 
@@ -276,7 +221,7 @@ export class KvClient {
       limit: options.limit,
       cursor: options.cursor ?? undefined,
     };
-    return this.#call<KeysPage>({ method: "GET", path: "/keys", query, idempotent: true });
+    return this.#call<KeysPage>("keys", query);
   }
 
   /**
@@ -317,23 +262,18 @@ export class KvClient {
 
   /** The raw `/lock` call: the caller keeps the token (for callers sharing one client). */
   async tryLock(key: string, ttlMs: number): Promise<LockResult> {
-    // Not retried: a lost response would leave a lock acquired with a token nobody knows.
-    return this.#call<LockResult>({ method: "POST", path: "/lock", body: { key, ttlMs }, idempotent: false });
+    // Not retried (NATIVE_API): a lost response would leave a lock acquired with a token nobody knows.
+    return this.#call<LockResult>("lock", { key, ttlMs });
   }
 
   /** The raw `/unlock` call with an explicit token. */
   async unlockWithToken(key: string, token: string): Promise<boolean> {
-    return this.#call<boolean>({ method: "POST", path: "/unlock", body: { key, token }, idempotent: false });
+    return this.#call<boolean>("unlock", { key, token });
   }
 
   /** The raw `/extend` call with an explicit token. */
   async extendWithToken(key: string, token: string, ttlMs: number): Promise<boolean> {
-    return this.#call<boolean>({
-      method: "POST",
-      path: "/extend",
-      body: { key, token, ttlMs },
-      idempotent: true,
-    });
+    return this.#call<boolean>("extend", { key, token, ttlMs });
   }
 
   /**
@@ -380,7 +320,7 @@ export class KvClient {
 
   /** Resolves when the server and its database answer (`GET /health`). */
   async ping(): Promise<void> {
-    await this.#call({ method: "GET", path: "/health", idempotent: true });
+    await this.#call("health", {});
   }
 
   /** Forgets the lock tokens this client holds; the locks themselves expire at their TTL. */
@@ -398,32 +338,37 @@ export class KvClient {
     }
   }
 
-  async #orUndefined<T>(call: Call): Promise<T | undefined> {
+  async #orUndefined<T>(name: EndpointName, input: Record<string, unknown>): Promise<T | undefined> {
     try {
-      return await this.#call<T>(call);
+      return await this.#call<T>(name, input);
     } catch (error) {
       if (error instanceof NotFoundError) return undefined;
       throw error;
     }
   }
 
-  async #call<T>(call: Call): Promise<T> {
-    const url = new URL(`${this.#base}${call.path}`);
-    for (const [name, value] of Object.entries(call.query ?? {})) {
-      if (value !== undefined) url.searchParams.set(name, String(value));
-    }
+  /** Calls an endpoint the way its `NATIVE_API` row says: method, where the input goes, retries. */
+  async #call<T>(name: EndpointName, input: Record<string, unknown>): Promise<T> {
+    const spec: EndpointSpec = NATIVE_API[name];
+    const path = `/${name}`;
+    const url = new URL(`${this.#base}${path}`);
     const headers: Record<string, string> = { ...this.#headers };
-    if (call.read && this.#noCache) headers["cache-control"] = "no-cache";
+    if (spec.cacheable && this.#noCache) headers["cache-control"] = "no-cache";
     let body: string | undefined;
-    if (call.body !== undefined) {
+    if (spec.method === "POST") {
       headers["content-type"] = "application/json";
-      body = toJson(call.body, "the request");
+      body = toJson(input, "the request");
+    } else if (!spec.public) {
+      for (const [param, value] of Object.entries(input)) {
+        if (value !== undefined) url.searchParams.set(param, String(value));
+      }
     }
+    const retrySafe = typeof spec.retrySafe === "function" ? spec.retrySafe(input) : spec.retrySafe;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.#attempt<T>(call, url, headers, body);
+        return await this.#attempt<T>(spec.method, path, url, headers, body);
       } catch (error) {
-        const retryable = call.idempotent && error instanceof UnavailableError;
+        const retryable = retrySafe && error instanceof UnavailableError;
         if (!retryable || attempt >= this.#retries) throw error;
         const delay = Math.min(this.#backoffMs * 2 ** attempt, MAX_BACKOFF_MS);
         await sleep(delay / 2 + Math.random() * (delay / 2));
@@ -432,7 +377,8 @@ export class KvClient {
   }
 
   async #attempt<T>(
-    call: Call,
+    method: EndpointSpec["method"],
+    path: string,
     url: URL,
     headers: Record<string, string>,
     body: string | undefined,
@@ -447,7 +393,7 @@ export class KvClient {
     let text: string;
     try {
       const response = await this.#fetch(url, {
-        method: call.method,
+        method,
         headers,
         body,
         signal: controller.signal,
@@ -457,9 +403,9 @@ export class KvClient {
     } catch (error) {
       // Messages name the path only: the URL's origin and the token stay out of errors.
       if (timedOut) {
-        throw new UnavailableError(`${call.path} timed out after ${this.#timeoutMs} ms`, { cause: error });
+        throw new UnavailableError(`${path} timed out after ${this.#timeoutMs} ms`, { cause: error });
       }
-      throw new UnavailableError(`could not reach the tierkv server for ${call.path}`, { cause: error });
+      throw new UnavailableError(`could not reach the tierkv server for ${path}`, { cause: error });
     } finally {
       clearTimeout(timer);
     }
@@ -471,7 +417,7 @@ export class KvClient {
     }
     if (status >= 200 && status < 300) {
       if (parsed !== null && typeof parsed === "object" && "result" in parsed) return parsed.result as T;
-      throw new InternalError(`${call.path} answered without a result envelope`);
+      throw new InternalError(`${path} answered without a result envelope`);
     }
     throw errorFromEnvelope(status, parsed);
   }

@@ -1,4 +1,8 @@
 import { type Context, Hono } from "hono";
+import { execute } from "../commands/command.ts";
+import { COMMANDS } from "../commands/index.ts";
+import { parseInput } from "../commands/input.ts";
+import { BASE_PATH, ENDPOINT_NAMES, type EndpointName } from "../core/api.ts";
 import {
   BadRequestError,
   ForbiddenError,
@@ -6,17 +10,14 @@ import {
   KvError,
   MethodNotAllowedError,
   NotFoundError,
-  PayloadTooLargeError,
   UnauthorizedError,
-} from "../errors.ts";
-import { MAX_BODY_BYTES, MAX_JSON_DEPTH } from "../limits.ts";
-import type { Runtime } from "../runtime.ts";
+  WIRE_CODES,
+} from "../core/errors.ts";
+import type { Runtime } from "../engine/runtime.ts";
 import { type AuthPolicy, authenticate } from "./auth.ts";
-import { ENDPOINT_NAMES, ENDPOINTS, type EndpointName } from "./endpoints.ts";
-import { parseInput, parseQuery } from "./input.ts";
+import { parseQuery, readJson } from "./request.ts";
 
-/** The base path of every endpoint. */
-export const BASE_PATH = "/api/kv";
+export { BASE_PATH } from "../core/api.ts";
 
 /** Options of `createApp`. */
 export interface AppOptions {
@@ -32,9 +33,7 @@ export interface AppOptions {
   logError?: (error: unknown, c: Context) => void;
 }
 
-function envelope(c: Context, error: KvError): Response {
-  return c.json({ error: { code: error.code, message: error.message } }, error.status as 400);
-}
+const WIRE: ReadonlySet<string> = new Set(WIRE_CODES);
 
 /**
  * What every tierkv app answers with: `Cache-Control: no-store` on each response, and errors
@@ -51,160 +50,74 @@ export function withEnvelope(
     c.res.headers.set("Cache-Control", "no-store");
   });
   app.onError((error, c) => {
-    const kv = error instanceof KvError ? error : new InternalError();
-    if (!(error instanceof KvError) || kv.code === "INTERNAL") {
+    const kv = error instanceof KvError && WIRE.has(error.code) ? error : new InternalError();
+    if (kv.code === "INTERNAL") {
       logError(error, c);
     } else if (kv.code === "UNAVAILABLE" && Date.now() - unavailableLoggedAt >= 10_000) {
       unavailableLoggedAt = Date.now();
       const cause = (kv.cause as Error | undefined)?.message ?? kv.message;
       console.error(`tierkv: answering 503, the database is unavailable: ${cause}`);
     }
-    const cache = (error as { cache?: string }).cache;
-    if (cache !== undefined) c.header("X-KV-Cache", cache);
-    return envelope(c, kv);
+    return c.json({ error: { code: kv.code, message: kv.message } }, kv.status as 400);
   });
   return app;
 }
 
 /**
- * The tierkv HTTP API of SPEC §2–§5 as a Hono app. Checks run in the order SPEC §3 gives:
- * authentication, path and method, permission, input, then the operation.
+ * The tierkv HTTP API of SPEC §2–§5 as a Hono app over the command registry. Checks run in the
+ * order SPEC §3 gives: authentication, path and method, permission, input, then the command.
  */
 export function createApp(options: AppOptions): Hono {
-  const served = new Set(options.endpoints ?? ENDPOINT_NAMES);
+  const served = new Set<string>(options.endpoints ?? ENDPOINT_NAMES);
   const app = withEnvelope(new Hono(), options.logError);
 
   app.all("*", async (c) => {
     const runtime = options.runtime();
     const path = c.req.path;
-    const name = path.startsWith(`${BASE_PATH}/`) ? path.slice(BASE_PATH.length + 1) : undefined;
-    const endpoint =
-      name !== undefined && served.has(name as EndpointName) ? ENDPOINTS[name as EndpointName] : undefined;
+    const name = path.startsWith(`${BASE_PATH}/`) ? path.slice(BASE_PATH.length + 1) : "";
+    const command = served.has(name) ? COMMANDS[name as EndpointName] : undefined;
+    const access = command?.spec.public ? "full" : authorize(c, runtime, options);
+    if (command === undefined) throw new NotFoundError(`no endpoint at ${path}`);
+    const { spec } = command;
+    checkMethod(c, spec.method);
+    if (access === "read" && !spec.read) throw new ForbiddenError();
 
-    if (name !== "health" || endpoint === undefined) {
-      const policy: AuthPolicy = {
-        token: runtime.config.token,
-        readonlyToken: runtime.config.readonlyToken,
-        anonymous: options.anonymous?.(runtime) ?? (runtime.config.allowAnonymous ? "allow" : "deny"),
-      };
-      const proxied =
-        c.req.header("Forwarded") !== undefined || c.req.header("X-Forwarded-For") !== undefined;
-      const access = authenticate(policy, c.req.header("Authorization"), options.remoteAddress?.(c), proxied);
-      if (access === "none") throw new UnauthorizedError();
-      if (endpoint === undefined) throw new NotFoundError(`no endpoint at ${path}`);
-      if (c.req.method !== endpoint.method && !(endpoint.method === "GET" && c.req.method === "HEAD")) {
-        const allow = endpoint.method === "GET" ? "GET, HEAD" : endpoint.method;
-        c.header("Allow", allow);
-        throw new MethodNotAllowedError(`${path} takes ${allow}`);
-      }
-      if (access === "read" && !endpoint.read) throw new ForbiddenError();
-    } else if (c.req.method !== "GET" && c.req.method !== "HEAD") {
-      c.header("Allow", "GET, HEAD");
-      throw new MethodNotAllowedError(`${path} takes GET, HEAD`);
-    }
-
-    const query = name === "health" ? {} : parseQuery(c.req.url);
-    if (endpoint.method === "POST") {
+    // A public endpoint takes no input at all, so nothing it is sent can fail it.
+    const query = spec.public ? {} : parseQuery(c.req.url);
+    if (spec.method === "POST") {
       const unknown = Object.keys(query);
       if (unknown.length > 0) {
         throw new BadRequestError(`unknown option: ${unknown.join(", ")} (this endpoint reads a JSON body)`);
       }
     }
-    const input = parseInput(name as EndpointName, endpoint.method === "POST" ? await readJson(c) : query);
+    const input = parseInput(command.input, spec.method === "POST" ? await readJson(c.req.raw) : query);
     const noCache = /(^|,)\s*no-cache\s*(,|$)/i.test(c.req.header("Cache-Control") ?? "");
-    const outcome = await endpoint.run(runtime.store, input, noCache);
+    const outcome = await execute(command, runtime.engine, input, { noCache });
     if (outcome.cache !== undefined) c.header("X-KV-Cache", outcome.cache);
+    if (!outcome.ok) throw outcome.error;
     return c.json({ result: outcome.result });
   });
 
   return app;
 }
 
-/** Reads a JSON body of at most 16 MiB. */
-async function readJson(c: Context): Promise<unknown> {
-  const declared = Number(c.req.header("Content-Length") ?? "0");
-  if (declared > MAX_BODY_BYTES)
-    throw new PayloadTooLargeError(`the request body is over ${MAX_BODY_BYTES} bytes`);
-  const body = c.req.raw.body;
-  if (body === null) throw new BadRequestError("a JSON body is required");
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
-      await reader.cancel();
-      throw new PayloadTooLargeError(`the request body is over ${MAX_BODY_BYTES} bytes`);
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    throw new BadRequestError("the request body is not valid UTF-8");
-  }
-  if (text.trim() === "") throw new BadRequestError("a JSON body is required");
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new BadRequestError("the request body is not valid JSON");
-  }
-  // JSON.parse turns a number too large for a double into Infinity, which would be stored as null.
-  if (/[0-9]{309}|[eE]\+?0*[0-9]{3}/.test(text)) rejectNonFinite(parsed);
-  if (nestingDepth(text) > MAX_JSON_DEPTH) {
-    throw new BadRequestError(
-      `the request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`,
-    );
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw new BadRequestError("the request body must be a JSON object");
-  }
-  return parsed;
+/** The access the request's token grants; 401 when it grants none. */
+function authorize(c: Context, runtime: Runtime, options: AppOptions): "full" | "read" {
+  const policy: AuthPolicy = {
+    token: runtime.config.token,
+    readonlyToken: runtime.config.readonlyToken,
+    anonymous: options.anonymous?.(runtime) ?? (runtime.config.allowAnonymous ? "allow" : "deny"),
+  };
+  const proxied = c.req.header("Forwarded") !== undefined || c.req.header("X-Forwarded-For") !== undefined;
+  const access = authenticate(policy, c.req.header("Authorization"), options.remoteAddress?.(c), proxied);
+  if (access === "none") throw new UnauthorizedError();
+  return access;
 }
 
-/**
- * The deepest nesting of arrays and objects in a JSON text. Past a few thousand levels the
- * recursive JSON and validation code of the runtime would overflow its stack.
- */
-function nestingDepth(text: string): number {
-  let depth = 0;
-  let max = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++;
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) {
-      inString = true;
-    } else if (c === 0x5b || c === 0x7b) {
-      if (++depth > max) max = depth;
-    } else if (c === 0x5d || c === 0x7d) {
-      depth--;
-    }
-  }
-  return max;
-}
-
-function rejectNonFinite(body: unknown): void {
-  for (const [field, value] of Object.entries(body as Record<string, unknown>)) {
-    const stack: unknown[] = [value];
-    while (stack.length > 0) {
-      const v = stack.pop();
-      if (typeof v === "number" && !Number.isFinite(v)) {
-        throw new BadRequestError(`${field} holds a number too large to represent`);
-      }
-      if (typeof v === "object" && v !== null) for (const item of Object.values(v)) stack.push(item);
-    }
-  }
+/** 405 with `Allow` unless the request's method is the endpoint's (HEAD passes for GET). */
+function checkMethod(c: Context, method: "GET" | "POST" | "DELETE"): void {
+  if (c.req.method === method || (method === "GET" && c.req.method === "HEAD")) return;
+  const allow = method === "GET" ? "GET, HEAD" : method;
+  c.header("Allow", allow);
+  throw new MethodNotAllowedError(`${c.req.path} takes ${allow}`);
 }

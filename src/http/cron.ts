@@ -1,6 +1,6 @@
 import { Hono } from "hono";
-import { MethodNotAllowedError, NotFoundError, UnauthorizedError } from "../errors.ts";
-import type { Runtime } from "../runtime.ts";
+import { MethodNotAllowedError, NotFoundError, UnauthorizedError } from "../core/errors.ts";
+import type { Runtime } from "../engine/runtime.ts";
 import { withEnvelope } from "./app.ts";
 import { safeEqual } from "./auth.ts";
 
@@ -28,7 +28,7 @@ export function createSweepApp(options: {
       c.header("Allow", "GET");
       throw new MethodNotAllowedError(`${SWEEP_PATH} takes GET`);
     }
-    const removed = await options.runtime().store.sweep();
+    const removed = await options.runtime().engine.sweep();
     return c.json({ result: { removed } });
   });
   return app;

@@ -1,6 +1,6 @@
-import { openPrismaStore } from "../db/open.ts";
-import type { PrismaStore } from "../store/prisma-store.ts";
-import type { Clock } from "../store/types.ts";
+import type { Clock } from "../core/types.ts";
+import { openPrismaStore } from "../engine/sql/open.ts";
+import type { PrismaStore } from "../engine/sql/prisma-store.ts";
 import { KvBackedStore, kvStoreBackend } from "./kv-backed-store.ts";
 import type { Store, StoreOptions } from "./types.ts";
 

@@ -1,16 +1,16 @@
-import { BadRequestError } from "../errors.ts";
-import type { Clock } from "../store/types.ts";
+import { BadRequestError } from "../core/errors.ts";
+import type { Clock } from "../core/types.ts";
 import { createDatabaseStore } from "./database.ts";
 import { createHttpStore } from "./http.ts";
 import { createMemoryStore } from "./memory.ts";
 import { RedisStore } from "./redis-store.ts";
 import type { Store, StoreOptions } from "./types.ts";
 
+export { escapeGlob } from "../core/glob.ts";
 export { createDatabaseStore, type DatabaseStoreOptions } from "./database.ts";
-export { escapeGlob } from "./glob.ts";
 export { createHttpStore, type HttpStoreOptions } from "./http.ts";
 export { KvBackedStore, type KvBackend, kvStoreBackend } from "./kv-backed-store.ts";
-export { createMemoryStore, type MemoryStoreOptions } from "./memory.ts";
+export { type CreateMemoryStoreOptions, createMemoryStore } from "./memory.ts";
 export { createRedisStore, RedisStore, type RedisStoreOptions } from "./redis-store.ts";
 export type { ListOptions, ListPage, Store, StoreOptions } from "./types.ts";
 

@@ -1,7 +1,8 @@
-import { MAX_BATCH } from "../limits.ts";
-import type { JsonValue, KeysOptions, KeysPage, KvStore, SetOptions } from "../store/types.ts";
-import { checkKey, checkValue } from "../validate.ts";
-import { escapeGlob } from "./glob.ts";
+import { escapeGlob } from "../core/glob.ts";
+import { MAX_BATCH } from "../core/limits.ts";
+import type { JsonValue, KeysOptions, KeysPage, SetOptions } from "../core/types.ts";
+import { checkKey, checkValue } from "../core/validate.ts";
+import type { KvStore } from "../engine/types.ts";
 import { storeTtl } from "./ttl.ts";
 import type { ListOptions, ListPage, Store, StoreOptions } from "./types.ts";
 

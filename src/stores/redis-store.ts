@@ -1,10 +1,12 @@
 import { Redis, type RedisOptions } from "ioredis";
-import { BadRequestError, KvError, UnavailableError, WrongTypeError } from "../errors.ts";
-import { MAX_BATCH } from "../limits.ts";
-import type { JsonValue } from "../store/types.ts";
-import { compareBytes, decodeCursor, keysLimit, keysPage, randomToken } from "../store/util.ts";
-import { checkKey, checkValue } from "../validate.ts";
-import { escapeGlob } from "./glob.ts";
+import { compareBytes } from "../core/bytes.ts";
+import { BadRequestError, KvError, UnavailableError, WrongTypeError } from "../core/errors.ts";
+import { escapeGlob } from "../core/glob.ts";
+import { decodeCursor, keysLimit, keysPage } from "../core/keys-page.ts";
+import { MAX_BATCH } from "../core/limits.ts";
+import { randomToken } from "../core/token.ts";
+import type { JsonValue } from "../core/types.ts";
+import { checkKey, checkValue } from "../core/validate.ts";
 import { chunks } from "./kv-backed-store.ts";
 import { storeTtl } from "./ttl.ts";
 import type { ListOptions, ListPage, Store, StoreOptions } from "./types.ts";

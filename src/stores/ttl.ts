@@ -1,5 +1,5 @@
-import { BadRequestError } from "../errors.ts";
-import { MAX_TTL_MS } from "../limits.ts";
+import { BadRequestError } from "../core/errors.ts";
+import { MAX_TTL_MS } from "../core/limits.ts";
 
 /** The TTL of a `Store` write as backends take it: `undefined` for no expiry (`0` or absent). */
 export function storeTtl(ttlMs: number | undefined): number | undefined {

@@ -1,4 +1,4 @@
-import type { JsonValue } from "../store/types.ts";
+import type { JsonValue } from "../core/types.ts";
 
 /** Options of `Store.list`. */
 export interface ListOptions {

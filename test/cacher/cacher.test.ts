@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from "vitest";
 import { type CacherOptions, createCacher } from "../../src/cacher/index.ts";
-import { UnavailableError } from "../../src/errors.ts";
-import { MemoryStore } from "../../src/store/memory-store.ts";
-import type { JsonValue } from "../../src/store/types.ts";
+import { UnavailableError } from "../../src/core/errors.ts";
+import type { JsonValue } from "../../src/core/types.ts";
+import { MemoryStore } from "../../src/engine/memory-store.ts";
 import { createMemoryStore } from "../../src/stores/memory.ts";
 import type { Store } from "../../src/stores/types.ts";
 import { fakeClock } from "../sdk/env.ts";

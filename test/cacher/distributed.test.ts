@@ -2,7 +2,7 @@ import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openPrismaStore } from "../../src/db/open.ts";
+import { openPrismaStore } from "../../src/engine/sql/open.ts";
 import { freshPgSchema, freshSqlite, hasPostgres } from "../sdk/env.ts";
 
 const WORKER = fileURLToPath(new URL("./fixtures/distributed-worker.ts", import.meta.url));

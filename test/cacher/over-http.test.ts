@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import type { RunningServer } from "../../src/adapters/node-server.ts";
 import { createCacher } from "../../src/cacher/index.ts";
-import type { RunningServer } from "../../src/server.ts";
 import { createHttpStore } from "../../src/stores/http.ts";
 import { freshSqlite, startKvServer, TEST_TOKEN, uniqueId } from "../sdk/env.ts";
 

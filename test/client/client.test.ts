@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningServer } from "../../src/adapters/node-server.ts";
 import {
   createClient,
   ForbiddenError,
@@ -9,8 +10,7 @@ import {
   UnauthorizedError,
   WrongTypeError,
 } from "../../src/client/index.ts";
-import { openPrismaStore } from "../../src/db/open.ts";
-import type { RunningServer } from "../../src/server.ts";
+import { openPrismaStore } from "../../src/engine/sql/open.ts";
 import { fakeClock, freshSqlite, startKvServer, TEST_TOKEN, uniqueId } from "../sdk/env.ts";
 
 const READONLY_TOKEN = "sdk-readonly-token-0123456789";

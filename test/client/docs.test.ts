@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningServer } from "../../src/server.ts";
+import type { RunningServer } from "../../src/adapters/node-server.ts";
 import { freshSqlite, startKvServer, TEST_TOKEN } from "../sdk/env.ts";
 
 // Every ```ts block of README.md runs as a module against a real server: the examples

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { migrate } from "../../src/db/migrate.ts";
-import { parseDatabaseUrl } from "../../src/db/url.ts";
+import { migrate } from "../../src/engine/sql/migrate.ts";
+import { parseDatabaseUrl } from "../../src/engine/sql/url.ts";
 import { dropPgSchema, freshPgUrl, PG_URL } from "../helpers/databases.ts";
 import { conformance } from "./suite.ts";
 import {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe } from "vitest";
-import { loadConfig } from "../../src/config.ts";
-import { type RunningServer, startServer } from "../../src/server.ts";
+import { type RunningServer, startServer } from "../../src/adapters/node-server.ts";
+import { loadConfig } from "../../src/core/config.ts";
 import { freshSqliteUrl } from "../helpers/databases.ts";
 import { conformance } from "./suite.ts";
 import { TARGET_TOKENS } from "./targets.ts";

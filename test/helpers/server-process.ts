@@ -12,7 +12,7 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `src/server.ts` on a free port with the given environment; rejects if it exits first. */
+/** Starts `src/adapters/node-server.ts` on a free port with the given environment; rejects if it exits first. */
 export function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", join(root, "src", "server.ts")], {
     cwd: root,

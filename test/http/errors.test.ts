@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MemoryStore } from "../../src/store/memory-store.ts";
+import { MemoryStore } from "../../src/engine/memory-store.ts";
 import { call, createHarness, expectError, type Harness } from "./helpers.ts";
 
 /** Nothing listens on port 1: every connection is refused at once. */

@@ -3,12 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Hono } from "hono";
 import { expect } from "vitest";
-import { loadConfig } from "../../src/config.ts";
-import { openPrismaStore } from "../../src/db/open.ts";
+import { loadConfig } from "../../src/core/config.ts";
+import type { Clock } from "../../src/core/types.ts";
+import { createRuntime, type Runtime } from "../../src/engine/runtime.ts";
+import { openPrismaStore } from "../../src/engine/sql/open.ts";
+import type { KvStore, SnapshotSource } from "../../src/engine/types.ts";
 import { type AppOptions, createApp } from "../../src/http/app.ts";
-import { createRuntime, type Runtime } from "../../src/runtime.ts";
-import { CachedStore } from "../../src/store/cached-store.ts";
-import type { Clock, KvStore, SnapshotSource } from "../../src/store/types.ts";
 
 /** The full-access token every harness configures unless told otherwise. */
 export const FULL_TOKEN = "full-access-token-0123456789abcdef";
@@ -64,20 +64,10 @@ export function createHarness(url: string, options: HarnessOptions = {}): Harnes
     KV_READONLY_TOKEN: READ_TOKEN,
     ...options.env,
   });
-  let runtime: Runtime;
-  if (options.clock === undefined) {
-    runtime = createRuntime(config, options.inner);
-  } else {
-    const clock = options.clock;
-    const inner = options.inner ?? openPrismaStore({ url, clock });
-    const store =
-      config.l1TtlMs > 0
-        ? new CachedStore(inner, { clock, ttlMs: config.l1TtlMs, maxEntries: config.l1MaxEntries })
-        : inner;
-    runtime = { config, store };
-  }
+  const inner = options.inner ?? (options.clock ? openPrismaStore({ url, clock: options.clock }) : undefined);
+  const runtime = createRuntime(config, inner, options.clock);
   const app = createApp({ runtime: () => runtime, ...options.app });
-  return { app, runtime, close: () => runtime.store.close() };
+  return { app, runtime, close: () => runtime.engine.close() };
 }
 
 /** An instance on its own fresh SQLite file; `close` also removes the file. */

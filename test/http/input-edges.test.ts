@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config.ts";
+import { configured } from "../../src/adapters/serverless.ts";
+import { loadConfig } from "../../src/core/config.ts";
+import { createRuntime } from "../../src/engine/runtime.ts";
 import { createApp } from "../../src/http/app.ts";
-import { configured } from "../../src/platform/serverless.ts";
-import { createRuntime } from "../../src/runtime.ts";
 import { call, expectError, expectResult, type Harness, sqliteHarness } from "./helpers.ts";
 
 describe("input at the edges of JSON and of the query string", () => {

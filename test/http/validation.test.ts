@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MAX_BODY_BYTES } from "../../src/limits.ts";
+import { MAX_BODY_BYTES } from "../../src/core/limits.ts";
 import { call, client, expectError, expectResult, type Harness, sqliteHarness } from "./helpers.ts";
 
 const MIB = 1_048_576;

@@ -1,9 +1,9 @@
 import { Redis } from "ioredis";
 import pg from "pg";
-import { loadConfig } from "../../src/config.ts";
-import { createRuntime } from "../../src/runtime.ts";
-import { type RunningServer, startServer } from "../../src/server.ts";
-import type { KvStore, SnapshotSource } from "../../src/store/types.ts";
+import { type RunningServer, startServer } from "../../src/adapters/node-server.ts";
+import { loadConfig } from "../../src/core/config.ts";
+import { createRuntime } from "../../src/engine/runtime.ts";
+import type { KvStore, SnapshotSource } from "../../src/engine/types.ts";
 import { dropPgSchema, fakeClock, freshPgUrl, freshSqliteUrl } from "../helpers/databases.ts";
 
 // The SDK suites stand alone: they find their services themselves rather than through the

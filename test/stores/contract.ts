@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BadRequestError } from "../../src/errors.ts";
-import type { JsonValue } from "../../src/store/types.ts";
+import { BadRequestError } from "../../src/core/errors.ts";
+import type { JsonValue } from "../../src/core/types.ts";
 import type { Store } from "../../src/stores/types.ts";
 import { uniqueId } from "../sdk/env.ts";
 

@@ -1,8 +1,8 @@
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
-import { openPrismaStore } from "../../src/db/open.ts";
-import { BadRequestError } from "../../src/errors.ts";
-import { MemoryStore } from "../../src/store/memory-store.ts";
+import { BadRequestError } from "../../src/core/errors.ts";
+import { MemoryStore } from "../../src/engine/memory-store.ts";
+import { openPrismaStore } from "../../src/engine/sql/open.ts";
 import { createDatabaseStore } from "../../src/stores/database.ts";
 import { createHttpStore } from "../../src/stores/http.ts";
 import { createStore, RedisStore } from "../../src/stores/index.ts";

@@ -1,4 +1,4 @@
-import { createEndpointApp } from "../../../src/http/function.ts";
+import { createEndpointApp } from "../../../src/adapters/vercel.ts";
 
 /** `/api/kv/hdel` as its own stateless function. */
 export default createEndpointApp("hdel");

@@ -1,0 +1,141 @@
+import { realpathSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { pathToFileURL } from "node:url";
+import { serve } from "@hono/node-server";
+import { getConnInfo } from "@hono/node-server/conninfo";
+import { type Config, loadConfig } from "../core/config.ts";
+import { ConfigError } from "../core/errors.ts";
+import { createRuntime, type Runtime } from "../engine/runtime.ts";
+import { createApp } from "../http/app.ts";
+import { isLoopback } from "../http/auth.ts";
+
+/** A running Node server. */
+export interface RunningServer {
+  url: string;
+  runtime: Runtime;
+  /** Stops taking connections, lets in-flight requests finish, then closes the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * Serves every endpoint with `@hono/node-server`, sweeps expired rows periodically, and
+ * applies pending migrations before taking traffic.
+ */
+export async function startServer(
+  config: Config,
+  runtime: Runtime = createRuntime(config),
+): Promise<RunningServer> {
+  const anonymous = config.token === undefined && config.readonlyToken === undefined;
+  if (anonymous && !isLoopback(config.host)) {
+    throw new ConfigError(
+      `refusing to listen on non-loopback HOST without a token: set KV_TOKEN (or bind HOST=127.0.0.1)`,
+    );
+  }
+  try {
+    await runtime.engine.ping();
+  } catch (error) {
+    // The cause says what an operator needs (refused, unknown role, no such file); drivers
+    // keep passwords out of their messages.
+    const cause = ((error as { cause?: unknown }).cause ?? error) as Error;
+    console.error(
+      `tierkv: the database is unavailable at start (${cause.message}); requests answer 503 until it is back`,
+    );
+  }
+  const app = createApp({
+    runtime: () => runtime,
+    anonymous: () => "loopback",
+    remoteAddress: (c) => getConnInfo(c).remote.address,
+  });
+  let closing: Promise<void> | undefined;
+  // While shutting down, each response closes its connection, so keep-alive clients let go.
+  const fetch = async (request: Request, env: unknown): Promise<Response> => {
+    const response = await app.fetch(request, env);
+    if (closing !== undefined) response.headers.set("Connection", "close");
+    return response;
+  };
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const s = serve({ fetch, port: config.port, hostname: config.host }, () => resolve(s));
+    s.once("error", reject);
+  }).catch(async (error: unknown) => {
+    await runtime.engine.close().catch(() => {});
+    throw new ConfigError(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
+  });
+  // Requests Node's parser refuses (an unknown method, headers or URL over its limit) still get
+  // the envelope and Cache-Control of every other answer.
+  server.on("clientError", (error: NodeJS.ErrnoException, socket: import("node:stream").Duplex) => {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const message =
+      error.code === "HPE_HEADER_OVERFLOW"
+        ? "the request line or headers are too large"
+        : "malformed HTTP request";
+    const body = JSON.stringify({ error: { code: "BAD_REQUEST", message } });
+    socket.end(
+      `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  });
+  const sweeper =
+    config.sweepIntervalMs > 0
+      ? setInterval(() => {
+          runtime.engine
+            .sweep()
+            .catch((error: unknown) => console.error("tierkv: sweep failed:", (error as Error).message));
+        }, config.sweepIntervalMs)
+      : undefined;
+  sweeper?.unref();
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  return {
+    url: `http://${host}:${port}`,
+    runtime,
+    close() {
+      closing ??= (async () => {
+        if (sweeper !== undefined) clearInterval(sweeper);
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          // Idle keep-alive sockets would hold close() open; in-flight requests still finish.
+          (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+        });
+        await runtime.engine.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    console.error(`tierkv: ${(error as Error).message}`);
+    process.exit(1);
+  }
+  let running: RunningServer;
+  try {
+    running = await startServer(config);
+  } catch (error) {
+    console.error(`tierkv: ${(error as Error).message}`);
+    process.exit(1);
+  }
+  const db = config.databaseUrl.startsWith("file:") ? config.databaseUrl : "PostgreSQL";
+  console.log(`tierkv listening on ${running.url} (${db})`);
+  const stop = (signal: string) => {
+    console.log(`tierkv: ${signal} received, finishing in-flight requests`);
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    running.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.once("SIGINT", () => stop("SIGINT"));
+}
+
+// Run when started as a program (npm start), not when imported; realpath and pathToFileURL make
+// the comparison hold for paths with spaces, non-ASCII characters or symlinks.
+const entry = process.argv[1];
+if (entry !== undefined && import.meta.url === pathToFileURL(realpathSync(entry)).href) void main();

@@ -1,0 +1,28 @@
+import type { Hono } from "hono";
+import type { EndpointName } from "../core/api.ts";
+import { loadConfig } from "../core/config.ts";
+import { createRuntime, type Runtime } from "../engine/runtime.ts";
+import { createApp } from "../http/app.ts";
+import { createSweepApp } from "../http/cron.ts";
+import { checkServerlessDatabase, configured } from "./serverless.ts";
+
+let instance: Runtime | undefined;
+
+/** The runtime of this serverless instance, created on its first request and kept while it is warm. */
+export function instanceRuntime(): Runtime {
+  instance ??= configured(() => createRuntime(checkServerlessDatabase(loadConfig(), process.env)));
+  return instance;
+}
+
+/**
+ * The Hono app of one serverless function: it serves one endpoint, and answers 401 to
+ * anonymous callers unless `KV_ALLOW_ANONYMOUS=1`.
+ */
+export function createEndpointApp(name: EndpointName): Hono {
+  return createApp({ runtime: instanceRuntime, endpoints: [name] });
+}
+
+/** The expiry sweep as its own function, for a platform scheduler holding `CRON_SECRET`. */
+export function createCronApp(): Hono {
+  return createSweepApp({ runtime: instanceRuntime, cronSecret: () => process.env.CRON_SECRET });
+}

@@ -1,0 +1,111 @@
+import type { z } from "zod";
+import { type EndpointName, type EndpointSpec, NATIVE_API } from "../core/api.ts";
+import { KvError } from "../core/errors.ts";
+import type { Engine } from "../engine/engine.ts";
+import type { FieldSelection, KvStore, Snapshot, SnapshotSource } from "../engine/types.ts";
+
+/** What the L1 keeps after a write: the key's new state, with the expiry it got. */
+export interface Kept {
+  key: string;
+  snapshot: Snapshot;
+  expiresAt: number | null;
+}
+
+/** One command: its input, the keys it writes, and how it runs against the engine. */
+export interface Command<S extends z.ZodType = z.ZodType, R = unknown> {
+  readonly name: EndpointName;
+  /** Its row of the native API: method, read or write, L1, retries. */
+  readonly spec: EndpointSpec;
+  /** The input, validated at the edge; the unit trusts what it parses to. */
+  readonly input: S;
+  /** The keys a write changes: the L1 drops their entries before and after it runs. */
+  writes?(input: z.output<S>): readonly string[];
+  /** What L1 may keep after the write (`startedAt`: the engine's clock before it began). */
+  keep?(input: z.output<S>, result: R, startedAt: number): Kept | undefined;
+  run(ctx: CommandContext, input: z.output<S>): Promise<R>;
+}
+
+/** Declares a command unit; its API row comes from `NATIVE_API` by name. */
+export function defineCommand<S extends z.ZodType, R>(
+  name: EndpointName,
+  unit: Omit<Command<S, R>, "name" | "spec">,
+): Command<S, R> {
+  return { name, spec: NATIVE_API[name], ...unit };
+}
+
+/** What a unit runs with: the store, and reads that record whether L1 answered them. */
+export class CommandContext {
+  readonly engine: Engine;
+  readonly noCache: boolean;
+  #hit: boolean | undefined;
+
+  constructor(engine: Engine, noCache: boolean) {
+    this.engine = engine;
+    this.noCache = noCache;
+  }
+
+  /** The store's own operations (writes, and reads that never use L1). */
+  get store(): KvStore & SnapshotSource {
+    return this.engine.store;
+  }
+
+  /** A key's snapshot, from L1 when it holds it. */
+  async read(key: string, fields: FieldSelection): Promise<Snapshot> {
+    const read = await this.engine.read(key, fields, { noCache: this.noCache });
+    this.#hit = (this.#hit ?? true) && read.hit;
+    return read.value;
+  }
+
+  /** Snapshots of many keys (hashes without fields), from L1 when it holds them all. */
+  async readMany(keys: string[]): Promise<Map<string, Snapshot>> {
+    const read = await this.engine.readMany(keys, { noCache: this.noCache });
+    this.#hit = (this.#hit ?? true) && read.hit;
+    return read.value;
+  }
+
+  /** Whether L1 answered every read (`undefined` when the unit read nothing through it). */
+  get cache(): "HIT" | "MISS" | undefined {
+    return this.#hit === undefined ? undefined : this.#hit ? "HIT" : "MISS";
+  }
+}
+
+/** How a command ended, with the cache outcome of its reads even when it failed. */
+export type Outcome =
+  | { ok: true; result: unknown; cache: "HIT" | "MISS" | undefined }
+  | { ok: false; error: KvError; cache: "HIT" | "MISS" | undefined };
+
+/** Options of `execute`. */
+export interface ExecuteOptions {
+  /** Skip L1 for the reads (`Cache-Control: no-cache`). */
+  noCache?: boolean;
+}
+
+/**
+ * Runs a command on an engine with a validated input: writes inside `Engine.write` with the
+ * keys the unit names. A `KvError` comes back as the outcome; anything else (a bug) is thrown.
+ */
+export async function execute<S extends z.ZodType, R>(
+  command: Command<S, R>,
+  engine: Engine,
+  input: z.output<S>,
+  options: ExecuteOptions = {},
+): Promise<Outcome> {
+  const ctx = new CommandContext(engine, options.noCache === true);
+  try {
+    let result: R;
+    if (command.writes === undefined) {
+      result = await command.run(ctx, input);
+    } else {
+      const startedAt = engine.clock.now();
+      result = await engine.write(
+        command.writes(input),
+        () => command.run(ctx, input),
+        command.keep === undefined ? undefined : (r) => command.keep?.(input, r, startedAt),
+      );
+    }
+    return { ok: true, result, cache: ctx.cache };
+  } catch (error) {
+    if (error instanceof KvError) return { ok: false, error, cache: ctx.cache };
+    throw error;
+  }
+}

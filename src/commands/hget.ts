@@ -1,0 +1,20 @@
+import { z } from "zod";
+import { NotFoundError } from "../core/errors.ts";
+import { snapshotHGet } from "../engine/snapshot.ts";
+import { defineCommand } from "./command.ts";
+import { keySchema } from "./input.ts";
+
+/**
+ * A hash field's value; `NOT_FOUND` when the key or the field is missing. L1 may answer.
+ * @see https://redis.io/commands/hget
+ */
+export const hget = defineCommand("hget", {
+  input: z.strictObject({ key: keySchema, field: keySchema }),
+  run: async (ctx, { key, field }) => {
+    const snapshot = await ctx.read(key, [field]);
+    const value = snapshotHGet(snapshot, field);
+    if (value === undefined)
+      throw new NotFoundError(`${snapshot.kind === "none" ? "key" : "field"} not found`);
+    return value;
+  },
+});

@@ -1,0 +1,48 @@
+import { ConfigError } from "./errors.ts";
+
+/** The default `DATABASE_URL`: an SQLite file under `./data`. */
+export const DEFAULT_DATABASE_URL = "file:./data/kv.db";
+
+/** The settings of one tierkv instance (SPEC §6), read from environment variables. */
+export interface Config {
+  databaseUrl: string;
+  port: number;
+  host: string;
+  token: string | undefined;
+  readonlyToken: string | undefined;
+  allowAnonymous: boolean;
+  l1TtlMs: number;
+  l1MaxEntries: number;
+  /** How often the Node server deletes expired rows (`KV_SWEEP_INTERVAL_MS`, default 60,000; 0 = never). */
+  sweepIntervalMs: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === "" ? undefined : value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}`);
+  }
+  return Number(raw);
+}
+
+/** Reads the configuration from an environment (process.env by default). */
+export function loadConfig(env: Env = process.env): Config {
+  return {
+    databaseUrl: nonEmpty(env.DATABASE_URL) ?? DEFAULT_DATABASE_URL,
+    port: integer(env, "PORT", 8787, 0, 65535),
+    host: nonEmpty(env.HOST) ?? "127.0.0.1",
+    token: nonEmpty(env.KV_TOKEN),
+    readonlyToken: nonEmpty(env.KV_READONLY_TOKEN),
+    allowAnonymous: env.KV_ALLOW_ANONYMOUS === "1" || env.KV_ALLOW_ANONYMOUS === "true",
+    l1TtlMs: integer(env, "KV_L1_TTL_MS", 5_000, 0, 86_400_000),
+    l1MaxEntries: integer(env, "KV_L1_MAX_ENTRIES", 10_000, 0, 10_000_000),
+    sweepIntervalMs: integer(env, "KV_SWEEP_INTERVAL_MS", 60_000, 0, 86_400_000),
+  };
+}

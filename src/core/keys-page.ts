@@ -1,0 +1,36 @@
+import { BadRequestError } from "./errors.ts";
+import { MAX_KEYS_LIMIT } from "./limits.ts";
+import type { KeysPage } from "./types.ts";
+
+/**
+ * One page of a listing from the matches found in key order: at most `limit` keys, and a
+ * cursor only when a match beyond the page was found.
+ */
+export function keysPage(found: string[], limit: number): KeysPage {
+  const keys = found.slice(0, limit);
+  const last = keys[keys.length - 1];
+  return { keys, cursor: found.length > limit && last !== undefined ? encodeCursor(last) : null };
+}
+
+/** Encodes the last key of a page as an opaque cursor. */
+export function encodeCursor(lastKey: string): string {
+  return `k${Buffer.from(lastKey, "utf8").toString("base64url")}`;
+}
+
+/** Decodes a cursor made by `encodeCursor`; `BadRequestError` for anything else. */
+export function decodeCursor(cursor: string | null | undefined): string | null {
+  if (cursor === undefined || cursor === null || cursor === "") return null;
+  if (!/^k[A-Za-z0-9_-]+$/.test(cursor)) throw new BadRequestError("cursor is not a cursor returned by keys");
+  const key = Buffer.from(cursor.slice(1), "base64url").toString("utf8");
+  if (encodeCursor(key) !== cursor) throw new BadRequestError("cursor is not a cursor returned by keys");
+  return key;
+}
+
+/** The page size of `keys`, checked. */
+export function keysLimit(limit: number | undefined): number {
+  if (limit === undefined) return MAX_KEYS_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_KEYS_LIMIT) {
+    throw new BadRequestError(`limit must be an integer from 1 to ${MAX_KEYS_LIMIT}`);
+  }
+  return limit;
+}

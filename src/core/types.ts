@@ -1,0 +1,50 @@
+/** Any JSON value a key or hash field can hold. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** A source of the current time in epoch milliseconds; injected so TTL tests can use fake time. */
+export interface Clock {
+  now(): number;
+}
+
+/** The wall clock. */
+export const SYSTEM_CLOCK: Clock = { now: () => Date.now() };
+
+/** Options of `set`. */
+export interface SetOptions {
+  /** Expire the key after this many milliseconds; without it the key never expires. */
+  ttlMs?: number;
+  /** Write only if the key does not exist. */
+  nx?: boolean;
+  /** Write only if the key exists. */
+  xx?: boolean;
+}
+
+/** Options of `keys`. */
+export interface KeysOptions {
+  /** Redis glob pattern; `*` when absent. */
+  pattern?: string;
+  /** Page size, 1…1000; 1000 when absent. */
+  limit?: number;
+  /** The cursor of the previous page. */
+  cursor?: string | null;
+}
+
+/** One page of a `keys` listing; `cursor` is null when the listing is complete. */
+export interface KeysPage {
+  keys: string[];
+  cursor: string | null;
+}
+
+/** The answer of `lock`. */
+export interface LockResult {
+  acquired: boolean;
+  token: string | null;
+}
+
+/** Which backend a store talks to. */
+export type StoreKind = "memory" | "sqlite" | "postgresql" | "d1";
+
+/** An object with no prototype, so that keys such as `__proto__` are plain own properties. */
+export function createRecord<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}

@@ -1,0 +1,122 @@
+import { type Clock, type StoreKind, SYSTEM_CLOCK } from "../core/types.ts";
+import { L1Cache } from "./l1-cache.ts";
+import { snapshotCovers } from "./snapshot.ts";
+import type { FieldSelection, KvStore, Snapshot, SnapshotSource } from "./types.ts";
+
+/** A read, and whether L1 answered it. */
+export interface Read<T> {
+  value: T;
+  hit: boolean;
+}
+
+/** Options of a read through the engine. */
+export interface ReadOptions {
+  /** Skip L1, read the database, and refresh L1 (`Cache-Control: no-cache`). */
+  noCache?: boolean;
+}
+
+/** Options of the L1 (SPEC §4). */
+export interface L1Options {
+  /** Longest life of an L1 entry in ms (default 5,000; 0 turns L1 off). */
+  ttlMs?: number;
+  /** Most L1 entries (default 10,000; 0 turns L1 off). */
+  maxEntries?: number;
+  clock?: Clock;
+}
+
+/**
+ * What the commands run against: a store and the instance's L1 in front of it (SPEC §4).
+ * Whole-key reads may be answered from L1 for at most the L1 TTL and never past the key's
+ * expiry; a write through `write` drops the entries of the keys it names before and after it
+ * runs, so the instance reads its own writes. With L1 off every read goes to the store.
+ */
+export class Engine {
+  readonly kind: StoreKind;
+  /** The store's own operations, with no L1 in front. */
+  readonly store: KvStore & SnapshotSource;
+  readonly l1: L1Cache<Snapshot>;
+  readonly clock: Clock;
+
+  constructor(store: KvStore & SnapshotSource, options: L1Options = {}) {
+    this.store = store;
+    this.kind = store.kind;
+    this.clock = options.clock ?? SYSTEM_CLOCK;
+    this.l1 = new L1Cache<Snapshot>({
+      ttlMs: options.ttlMs ?? 5_000,
+      maxEntries: options.maxEntries ?? 10_000,
+      clock: this.clock,
+    });
+  }
+
+  /** The snapshot of one key with the given hash fields, from L1 when it holds them. */
+  async read(
+    key: string,
+    fields: FieldSelection = "none",
+    options: ReadOptions = {},
+  ): Promise<Read<Snapshot>> {
+    if (!options.noCache) {
+      const cached = this.l1.get(key);
+      if (cached !== undefined && snapshotCovers(cached, fields)) return { value: cached, hit: true };
+    }
+    const ticket = this.l1.ticket();
+    const snapshot = await this.store.inspect(key, fields);
+    this.l1.fill(key, snapshot, ticket, snapshot.kind === "none" ? null : snapshot.expiresAt);
+    return { value: snapshot, hit: false };
+  }
+
+  /** Snapshots of many keys (hashes without fields); a hit only when L1 holds every key. */
+  async readMany(keys: string[], options: ReadOptions = {}): Promise<Read<Map<string, Snapshot>>> {
+    const out = new Map<string, Snapshot>();
+    const missing: string[] = [];
+    for (const key of keys) {
+      const cached = options.noCache ? undefined : this.l1.get(key);
+      if (cached === undefined) missing.push(key);
+      else out.set(key, cached);
+    }
+    if (missing.length === 0) return { value: out, hit: true };
+    const ticket = this.l1.ticket();
+    const found = await this.store.inspectMany(missing);
+    for (const [key, snapshot] of found) {
+      out.set(key, snapshot);
+      this.l1.fill(key, snapshot, ticket, snapshot.kind === "none" ? null : snapshot.expiresAt);
+    }
+    return { value: out, hit: false };
+  }
+
+  /**
+   * Runs a write of `keys`, dropping their L1 entries before and after it. `keep` may name what
+   * the key now holds (with the expiry it was given before the write began), so the next read
+   * is a hit; the entry then never outlives the key however long the write took.
+   */
+  async write<T>(
+    keys: readonly string[],
+    run: () => Promise<T>,
+    keep?: (result: T) => { key: string; snapshot: Snapshot; expiresAt: number | null } | undefined,
+  ): Promise<T> {
+    for (const key of keys) this.l1.write(key, undefined);
+    let result: T;
+    try {
+      result = await run();
+    } finally {
+      for (const key of keys) this.l1.write(key, undefined);
+    }
+    const kept = keep?.(result);
+    if (kept !== undefined) this.l1.write(kept.key, kept.snapshot, kept.expiresAt);
+    return result;
+  }
+
+  /** Deletes expired keys and locks; answers how many rows went. */
+  sweep(): Promise<number> {
+    return this.store.sweep();
+  }
+
+  /** Resolves when the database answers; rejects with `UnavailableError` otherwise. */
+  ping(): Promise<void> {
+    return this.store.ping();
+  }
+
+  async close(): Promise<void> {
+    this.l1.clear();
+    await this.store.close();
+  }
+}

@@ -1,0 +1,29 @@
+import type { Config } from "../core/config.ts";
+import type { Clock } from "../core/types.ts";
+import { Engine } from "./engine.ts";
+import { openPrismaStore } from "./sql/open.ts";
+import type { KvStore, SnapshotSource } from "./types.ts";
+
+/** What one instance (a Node process, a warm function, an isolate) shares across requests. */
+export interface Runtime {
+  config: Config;
+  engine: Engine;
+}
+
+/**
+ * Builds the instance's engine: Prisma on the configured database (or the given store), behind
+ * the L1 cache of SPEC §4 unless `KV_L1_TTL_MS` or `KV_L1_MAX_ENTRIES` is 0. Nothing touches
+ * the database until the first request.
+ */
+export function createRuntime(
+  config: Config,
+  store: KvStore & SnapshotSource = openPrismaStore({ url: config.databaseUrl }),
+  clock?: Clock,
+): Runtime {
+  const engine = new Engine(store, {
+    ttlMs: config.l1TtlMs,
+    maxEntries: config.l1MaxEntries,
+    ...(clock !== undefined ? { clock } : {}),
+  });
+  return { config, engine };
+}

@@ -1,0 +1,37 @@
+import { InternalError, KvError, UnavailableError } from "../../core/errors.ts";
+
+/** PostgreSQL's deadlock and serialization failures: the work was rolled back and may be retried. */
+export function isConflict(error: unknown): boolean {
+  return /\b(40P01|40001)\b|deadlock detected|could not serialize/.test(
+    String((error as Error)?.message ?? ""),
+  );
+}
+
+/**
+ * Failures to open the database at all: PostgreSQL connection, authentication and missing
+ * database errors (classes 08, 28, 3D, 57P, 53300), and SQLite files that cannot be opened.
+ */
+const CANNOT_CONNECT =
+  /^(08...|28...|3D000|57P0[1-3]|53300|SQLITE_CANTOPEN|SQLITE_NOTADB|EACCES|EROFS|ENOTDIR|EEXIST|ENOENT)$/;
+
+function unavailable(error: unknown): UnavailableError {
+  return new UnavailableError("the database is unavailable", { cause: error });
+}
+
+const UNAVAILABLE_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024", "P2028"]);
+const UNAVAILABLE_PATTERN =
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|Connection terminated|connection timeout|timeout exceeded when trying to connect|Can't reach database|database is locked|SQLITE_BUSY|Server has closed the connection|the database system is (starting up|shutting down)|terminating connection|does not support SSL|SSL connection|certificate|self[- ]signed|ERR_TLS|EPROTO/i;
+
+/** Turns a driver or Prisma failure into a `KvError`: `UNAVAILABLE` when the database cannot be reached. */
+export function toKvError(error: unknown): KvError {
+  if (error instanceof KvError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  const causeCode = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+  if (typeof code === "string" && CANNOT_CONNECT.test(code)) return unavailable(error);
+  if (typeof causeCode === "string" && CANNOT_CONNECT.test(causeCode)) return unavailable(error);
+  const text = `${(error as Error)?.message ?? ""} ${String((error as { cause?: unknown })?.cause ?? "")}`;
+  if ((typeof code === "string" && UNAVAILABLE_CODES.has(code)) || UNAVAILABLE_PATTERN.test(text)) {
+    return new UnavailableError("the database is unavailable", { cause: error });
+  }
+  return new InternalError("internal error", { cause: error });
+}

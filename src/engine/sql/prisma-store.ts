@@ -1,0 +1,165 @@
+import {
+  type Clock,
+  type JsonValue,
+  type KeysOptions,
+  type KeysPage,
+  type LockResult,
+  type SetOptions,
+  SYSTEM_CLOCK,
+} from "../../core/types.ts";
+import { snapshotGet, snapshotHGet, snapshotHGetAll, snapshotsMGet } from "../snapshot.ts";
+import type { FieldSelection, KvStore, Snapshot, SnapshotSource } from "../types.ts";
+import { type SqlClient, SqlContext } from "./context.ts";
+import * as counters from "./counters.ts";
+import { type Dialect, sql } from "./dialect.ts";
+import * as hashes from "./hashes.ts";
+import * as keyspace from "./keys.ts";
+import * as locks from "./locks.ts";
+import * as strings from "./strings.ts";
+
+export type { SqlClient, SqlRunner } from "./context.ts";
+
+/** Options of `PrismaStore`. */
+export interface PrismaStoreOptions {
+  client: SqlClient;
+  dialect: Dialect;
+  clock?: Clock;
+  /** Runs once before the first operation (the schema migration); failures are retried on the next call. */
+  prepare?: () => Promise<void>;
+  /** Called by `close()` after the client disconnects. */
+  onClose?: () => Promise<void>;
+  /** Keep other statements out while a transaction is open (single-connection SQLite). */
+  isolateTransactions?: boolean;
+}
+
+/**
+ * The store on a SQL database through Prisma: SQLite, PostgreSQL and D1 run the same statements,
+ * and the few expressions that differ come from the `Dialect`. The statements live by data type
+ * beside this file (strings, counters, hashes, locks, keys); each operation is one statement
+ * (one round trip) except the hash writes, which are one short transaction.
+ */
+export class PrismaStore implements KvStore, SnapshotSource {
+  readonly kind: "sqlite" | "postgresql";
+  readonly #sql: SqlContext;
+  readonly #onClose: (() => Promise<void>) | undefined;
+
+  constructor(options: PrismaStoreOptions) {
+    this.kind = options.dialect.name;
+    this.#onClose = options.onClose;
+    this.#sql = new SqlContext({
+      client: options.client,
+      dialect: options.dialect,
+      clock: options.clock ?? SYSTEM_CLOCK,
+      ...(options.prepare !== undefined ? { prepare: options.prepare } : {}),
+      ...(options.isolateTransactions !== undefined
+        ? { isolateTransactions: options.isolateTransactions }
+        : {}),
+    });
+  }
+
+  inspect(key: string, fields: FieldSelection = "none"): Promise<Snapshot> {
+    return strings.inspect(this.#sql, key, fields);
+  }
+
+  inspectMany(keys: string[]): Promise<Map<string, Snapshot>> {
+    return strings.inspectMany(this.#sql, keys);
+  }
+
+  async get(key: string): Promise<JsonValue | undefined> {
+    return snapshotGet(await this.inspect(key));
+  }
+
+  set(key: string, value: JsonValue, options: SetOptions = {}): Promise<boolean> {
+    return strings.set(this.#sql, key, value, options);
+  }
+
+  async setEx(key: string, value: JsonValue, ttlMs: number): Promise<true> {
+    await this.set(key, value, { ttlMs });
+    return true;
+  }
+
+  delete(key: string): Promise<number> {
+    return strings.del(this.#sql, key);
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return (await this.inspect(key)).kind !== "none";
+  }
+
+  ttl(key: string): Promise<number> {
+    return strings.ttl(this.#sql, key);
+  }
+
+  expire(key: string, ttlMs: number): Promise<boolean> {
+    return strings.expire(this.#sql, key, ttlMs);
+  }
+
+  incr(key: string): Promise<number> {
+    return this.incrBy(key, 1);
+  }
+
+  decr(key: string, by = 1): Promise<number> {
+    return this.incrBy(key, -by);
+  }
+
+  incrBy(key: string, by: number): Promise<number> {
+    return counters.incrBy(this.#sql, key, by);
+  }
+
+  hSet(key: string, fields: Record<string, JsonValue>): Promise<number> {
+    return hashes.hSet(this.#sql, key, fields);
+  }
+
+  async hGet(key: string, field: string): Promise<JsonValue | undefined> {
+    return snapshotHGet(await this.inspect(key, [field]), field);
+  }
+
+  async hGetAll(key: string): Promise<Record<string, JsonValue>> {
+    return snapshotHGetAll(await this.inspect(key, "all"));
+  }
+
+  hDel(key: string, fields: string[]): Promise<number> {
+    return hashes.hDel(this.#sql, key, fields);
+  }
+
+  hIncrBy(key: string, field: string, by: number): Promise<number> {
+    return hashes.hIncrBy(this.#sql, key, field, by);
+  }
+
+  lock(key: string, ttlMs: number): Promise<LockResult> {
+    return locks.lock(this.#sql, key, ttlMs);
+  }
+
+  unlock(key: string, token: string): Promise<boolean> {
+    return locks.unlock(this.#sql, key, token);
+  }
+
+  extend(key: string, token: string, ttlMs: number): Promise<boolean> {
+    return locks.extend(this.#sql, key, token, ttlMs);
+  }
+
+  mSet(pairs: Record<string, JsonValue>, options: { ttlMs?: number } = {}): Promise<true> {
+    return strings.mSet(this.#sql, pairs, options);
+  }
+
+  async mGet(keys: string[]): Promise<Record<string, JsonValue>> {
+    return snapshotsMGet(keys, await this.inspectMany(keys));
+  }
+
+  keys(options: KeysOptions = {}): Promise<KeysPage> {
+    return keyspace.keys(this.#sql, options);
+  }
+
+  sweep(): Promise<number> {
+    return keyspace.sweep(this.#sql);
+  }
+
+  async ping(): Promise<void> {
+    await this.#sql.run((db) => db.$queryRaw(sql`SELECT 1 AS "one"`));
+  }
+
+  async close(): Promise<void> {
+    await this.#sql.client.$disconnect();
+    await this.#onClose?.();
+  }
+}

@@ -1,0 +1,63 @@
+import type { JsonValue, KeysOptions, KeysPage, LockResult, SetOptions, StoreKind } from "../core/types.ts";
+
+/**
+ * The operations of tierkv, as every backend implements them. A missing key reads as
+ * `undefined` (a stored JSON `null` reads as `null`). Inputs are trusted: validation happens
+ * at the edge (HTTP schemas, client SDK).
+ */
+export interface KvStore {
+  readonly kind: StoreKind;
+  get(key: string): Promise<JsonValue | undefined>;
+  set(key: string, value: JsonValue, options?: SetOptions): Promise<boolean>;
+  setEx(key: string, value: JsonValue, ttlMs: number): Promise<true>;
+  delete(key: string): Promise<number>;
+  exists(key: string): Promise<boolean>;
+  /** Remaining milliseconds; -1 when the key has no expiry; -2 when it is missing. */
+  ttl(key: string): Promise<number>;
+  expire(key: string, ttlMs: number): Promise<boolean>;
+  incr(key: string): Promise<number>;
+  incrBy(key: string, by: number): Promise<number>;
+  decr(key: string, by?: number): Promise<number>;
+  /** Sets the given fields; answers how many of them were new. */
+  hSet(key: string, fields: Record<string, JsonValue>): Promise<number>;
+  hGet(key: string, field: string): Promise<JsonValue | undefined>;
+  hGetAll(key: string): Promise<Record<string, JsonValue>>;
+  hDel(key: string, fields: string[]): Promise<number>;
+  hIncrBy(key: string, field: string, by: number): Promise<number>;
+  lock(key: string, ttlMs: number): Promise<LockResult>;
+  unlock(key: string, token: string): Promise<boolean>;
+  extend(key: string, token: string, ttlMs: number): Promise<boolean>;
+  /** Writes all pairs or none, each replacing the key's type and TTL. */
+  mSet(pairs: Record<string, JsonValue>, options?: { ttlMs?: number }): Promise<true>;
+  /** Answers only the keys that hold a live string. */
+  mGet(keys: string[]): Promise<Record<string, JsonValue>>;
+  keys(options?: KeysOptions): Promise<KeysPage>;
+  /** Deletes expired keys and locks; answers how many rows went. */
+  sweep(): Promise<number>;
+  /** Resolves when the backend answers; rejects with `UnavailableError` otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What one key holds, with its expiry (epoch ms, null for none): what the L1 cache keeps. */
+export type Snapshot =
+  | { kind: "none" }
+  | { kind: "string"; value: JsonValue; expiresAt: number | null }
+  | {
+      kind: "hash";
+      expiresAt: number | null;
+      /** The fields read; a requested field that is absent maps to undefined. */
+      fields: Map<string, JsonValue | undefined>;
+      /** Whether `fields` holds every field of the hash. */
+      complete: boolean;
+    };
+
+/** Which hash fields `inspect` reads: none, the named ones, or all. */
+export type FieldSelection = "none" | "all" | string[];
+
+/** A store that can read a key's whole state in one round trip (what a cache in front needs). */
+export interface SnapshotSource {
+  inspect(key: string, fields?: FieldSelection): Promise<Snapshot>;
+  /** One round trip for many keys; hashes come back without fields. */
+  inspectMany(keys: string[]): Promise<Map<string, Snapshot>>;
+}

@@ -1,0 +1,122 @@
+import { BadRequestError, InvalidKeyError, PayloadTooLargeError } from "../core/errors.ts";
+import { MAX_BODY_BYTES, MAX_JSON_DEPTH } from "../core/limits.ts";
+
+// Decoding of what a request carries: its query string and its JSON body, with SPEC §2's limits.
+
+/**
+ * Decodes a query string strictly: a parameter given twice is refused, and so is a
+ * percent-encoding that is not UTF-8 (INVALID_KEY for `key` and `field`).
+ */
+export function parseQuery(url: string): Record<string, string> {
+  const q = url.indexOf("?");
+  const out: Record<string, string> = Object.create(null);
+  if (q < 0) return out;
+  const raw = url.slice(q + 1).split("#")[0] ?? "";
+  for (const part of raw.split("&")) {
+    if (part === "") continue;
+    const eq = part.indexOf("=");
+    const name = decode(eq < 0 ? part : part.slice(0, eq), "a query parameter name");
+    const value = eq < 0 ? "" : part.slice(eq + 1);
+    if (name in out) throw new BadRequestError(`${name} is given more than once`);
+    out[name] = decode(value, name);
+  }
+  return out;
+}
+
+function decode(s: string, name: string): string {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, " "));
+  } catch {
+    if (name === "key" || name === "field") throw new InvalidKeyError(`${name}: must be valid UTF-8`);
+    throw new BadRequestError(`${name}: is not valid percent-encoded UTF-8`);
+  }
+}
+
+/** Reads a JSON object body of at most 16 MiB from a request. */
+export async function readJson(request: Request): Promise<unknown> {
+  const declared = Number(request.headers.get("Content-Length") ?? "0");
+  if (declared > MAX_BODY_BYTES)
+    throw new PayloadTooLargeError(`the request body is over ${MAX_BODY_BYTES} bytes`);
+  const body = request.body;
+  if (body === null) throw new BadRequestError("a JSON body is required");
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel();
+      throw new PayloadTooLargeError(`the request body is over ${MAX_BODY_BYTES} bytes`);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new BadRequestError("the request body is not valid UTF-8");
+  }
+  if (text.trim() === "") throw new BadRequestError("a JSON body is required");
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new BadRequestError("the request body is not valid JSON");
+  }
+  // JSON.parse turns a number too large for a double into Infinity, which would be stored as null.
+  if (/[0-9]{309}|[eE]\+?0*[0-9]{3}/.test(text)) rejectNonFinite(parsed);
+  if (nestingDepth(text) > MAX_JSON_DEPTH) {
+    throw new BadRequestError(
+      `the request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`,
+    );
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new BadRequestError("the request body must be a JSON object");
+  }
+  return parsed;
+}
+
+/**
+ * The deepest nesting of arrays and objects in a JSON text. Past a few thousand levels the
+ * recursive JSON and validation code of the runtime would overflow its stack.
+ */
+function nestingDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) max = depth;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return max;
+}
+
+function rejectNonFinite(body: unknown): void {
+  for (const [field, value] of Object.entries(body as Record<string, unknown>)) {
+    const stack: unknown[] = [value];
+    while (stack.length > 0) {
+      const v = stack.pop();
+      if (typeof v === "number" && !Number.isFinite(v)) {
+        throw new BadRequestError(`${field} holds a number too large to represent`);
+      }
+      if (typeof v === "object" && v !== null) for (const item of Object.values(v)) stack.push(item);
+    }
+  }
+}

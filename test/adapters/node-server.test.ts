@@ -1,0 +1,20 @@
+import { describe, expect, it } from "vitest";
+import { startServer } from "../../src/adapters/node-server.ts";
+import { loadConfig } from "../../src/core/config.ts";
+import { freshSqliteUrl } from "../helpers/databases.ts";
+
+describe("startServer", () => {
+  it("rejects with a clear error when its port is taken, instead of hanging", async () => {
+    const db = freshSqliteUrl();
+    const first = await startServer(loadConfig({ DATABASE_URL: db.url, KV_TOKEN: "t", PORT: "0" }));
+    try {
+      const port = new URL(first.url).port;
+      await expect(
+        startServer(loadConfig({ DATABASE_URL: db.url, KV_TOKEN: "t", PORT: port })),
+      ).rejects.toThrow(/cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/);
+    } finally {
+      await first.close();
+      db.cleanup();
+    }
+  });
+});
