@@ -6,6 +6,7 @@ import { getConnInfo } from "@hono/node-server/conninfo";
 import { type Config, loadConfig } from "../core/config.ts";
 import { ConfigError } from "../core/errors.ts";
 import { createRuntime, type Runtime } from "../engine/runtime.ts";
+import { openPrismaStore } from "../engine/sql/open.ts";
 import { createApp } from "../http/app.ts";
 import { isLoopback } from "../http/auth.ts";
 
@@ -23,7 +24,7 @@ export interface RunningServer {
  */
 export async function startServer(
   config: Config,
-  runtime: Runtime = createRuntime(config),
+  runtime: Runtime = createRuntime(config, openPrismaStore({ url: config.databaseUrl })),
 ): Promise<RunningServer> {
   const anonymous = config.token === undefined && config.readonlyToken === undefined;
   if (anonymous && !isLoopback(config.host)) {

@@ -2,15 +2,27 @@ import type { Hono } from "hono";
 import type { EndpointName } from "../core/api.ts";
 import { loadConfig } from "../core/config.ts";
 import { createRuntime, type Runtime } from "../engine/runtime.ts";
+import { openPrismaStore } from "../engine/sql/open.ts";
 import { createApp } from "../http/app.ts";
 import { createSweepApp } from "../http/cron.ts";
 import { checkServerlessDatabase, configured } from "./serverless.ts";
 
 let instance: Runtime | undefined;
 
+/**
+ * A serverless instance's runtime from its environment; a configuration mistake is
+ * `UnavailableError` (503), since it is the server's fault, not the caller's.
+ */
+export function openRuntime(env: Record<string, string | undefined>): Runtime {
+  return configured(() => {
+    const config = checkServerlessDatabase(loadConfig(env), env);
+    return createRuntime(config, openPrismaStore({ url: config.databaseUrl }));
+  });
+}
+
 /** The runtime of this serverless instance, created on its first request and kept while it is warm. */
 export function instanceRuntime(): Runtime {
-  instance ??= configured(() => createRuntime(checkServerlessDatabase(loadConfig(), process.env)));
+  instance ??= openRuntime(process.env);
   return instance;
 }
 

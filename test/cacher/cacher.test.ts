@@ -5,7 +5,7 @@ import type { JsonValue } from "../../src/core/types.ts";
 import { MemoryStore } from "../../src/engine/memory-store.ts";
 import { createMemoryStore } from "../../src/stores/memory.ts";
 import type { Store } from "../../src/stores/types.ts";
-import { fakeClock } from "../sdk/env.ts";
+import { fakeClock } from "../helpers/databases.ts";
 
 /** A memory store and cachers on one fake clock: freshness and the store's TTLs move together. */
 function setup() {

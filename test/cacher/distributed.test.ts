@@ -3,10 +3,10 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openPrismaStore } from "../../src/engine/sql/open.ts";
-import { freshPgSchema, freshSqlite, hasPostgres } from "../sdk/env.ts";
+import { freshPgSchema, PG_URL, tempSqlite } from "../helpers/databases.ts";
 
 const WORKER = fileURLToPath(new URL("./fixtures/distributed-worker.ts", import.meta.url));
-const postgres = await hasPostgres();
+const postgres = PG_URL !== null;
 
 interface Worker {
   child: ChildProcessWithoutNullStreams;
@@ -63,8 +63,8 @@ const backends: {
     name: "an SQLite file",
     skip: false,
     make: () => {
-      const db = freshSqlite();
-      return { url: db.url, cleanup: db.cleanup };
+      const db = tempSqlite();
+      return { url: db.url, cleanup: db.remove };
     },
   },
   {

@@ -2,19 +2,20 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { RunningServer } from "../../src/adapters/node-server.ts";
 import { createCacher } from "../../src/cacher/index.ts";
 import { createHttpStore } from "../../src/stores/http.ts";
-import { freshSqlite, startKvServer, TEST_TOKEN, uniqueId } from "../sdk/env.ts";
+import { type TempSqlite, tempSqlite } from "../helpers/databases.ts";
+import { FULL_TOKEN, startKvServer, uniqueId } from "../helpers/harness.ts";
 
 // The cacher over a tierkv server: what a fleet of serverless functions would share.
 
 let server: RunningServer;
-let db: ReturnType<typeof freshSqlite>;
+let db: TempSqlite;
 beforeAll(async () => {
-  db = freshSqlite();
+  db = tempSqlite();
   server = await startKvServer({ env: { DATABASE_URL: db.url } });
 });
 afterAll(async () => {
   await server?.close();
-  db?.cleanup();
+  db?.remove();
 });
 
 describe("cacher over the HTTP store", () => {
@@ -30,7 +31,7 @@ describe("cacher over the HTTP store", () => {
     };
     const open = () =>
       createCacher(
-        createHttpStore({ url: server.url, token: TEST_TOKEN, keyPrefix, noCache: true, fetch: watching }),
+        createHttpStore({ url: server.url, token: FULL_TOKEN, keyPrefix, noCache: true, fetch: watching }),
         { distributed: { pollMs: 5, maxPollMs: 20 } },
       );
     const [a, b] = [open(), open()];
@@ -54,7 +55,7 @@ describe("cacher over the HTTP store", () => {
 
   it("mget sends the batch fallback only the keys missing on the server", async () => {
     const keyPrefix = `cache:${uniqueId()}:`;
-    const cacher = createCacher(createHttpStore({ url: server.url, token: TEST_TOKEN, keyPrefix }));
+    const cacher = createCacher(createHttpStore({ url: server.url, token: FULL_TOKEN, keyPrefix }));
     await cacher.get("a", async () => 1);
     const batch = vi.fn(async (keys: string[]) => Object.fromEntries(keys.map((k) => [k, k])));
     const values = await cacher.mget(["a", "b", "c"], batch);

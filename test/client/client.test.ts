@@ -11,23 +11,24 @@ import {
   WrongTypeError,
 } from "../../src/client/index.ts";
 import { openPrismaStore } from "../../src/engine/sql/open.ts";
-import { fakeClock, freshSqlite, startKvServer, TEST_TOKEN, uniqueId } from "../sdk/env.ts";
+import { fakeClock, type TempSqlite, tempSqlite } from "../helpers/databases.ts";
+import { FULL_TOKEN, startKvServer, uniqueId } from "../helpers/harness.ts";
 
 const READONLY_TOKEN = "sdk-readonly-token-0123456789";
 
 // The real Node server on a loopback port, with its default L1 cache: the client goes over HTTP.
 let server: RunningServer;
 let kv: KvClient;
-let db: ReturnType<typeof freshSqlite>;
+let db: TempSqlite;
 
 beforeAll(async () => {
-  db = freshSqlite();
+  db = tempSqlite();
   server = await startKvServer({ env: { DATABASE_URL: db.url, KV_READONLY_TOKEN: READONLY_TOKEN } });
-  kv = createClient({ url: server.url, token: TEST_TOKEN });
+  kv = createClient({ url: server.url, token: FULL_TOKEN });
 });
 afterAll(async () => {
   await server?.close();
-  db?.cleanup();
+  db?.remove();
 });
 
 const key = (name: string) => `${name}:${uniqueId()}`;
@@ -52,7 +53,7 @@ describe("the README example", () => {
     expect(await kv.ttl("session:abc")).toBeGreaterThan(29 * 60_000);
     expect(await kv.get<number>("user:points")).toBe(10);
     // Released: anyone can take the lock again.
-    expect(await createClient({ url: server.url, token: TEST_TOKEN }).lock("resource:lock", 1_000)).toBe(
+    expect(await createClient({ url: server.url, token: FULL_TOKEN }).lock("resource:lock", 1_000)).toBe(
       true,
     );
   });
@@ -141,8 +142,8 @@ describe("errors arrive as typed KvError subclasses", () => {
 describe("locks", () => {
   it("unlock by a client that does not hold the lock changes nothing", async () => {
     const name = key("lock");
-    const holder = createClient({ url: server.url, token: TEST_TOKEN });
-    const other = createClient({ url: server.url, token: TEST_TOKEN });
+    const holder = createClient({ url: server.url, token: FULL_TOKEN });
+    const other = createClient({ url: server.url, token: FULL_TOKEN });
     expect(await holder.lock(name, 60_000)).toBe(true);
     expect(await other.lock(name, 60_000)).toBe(false);
     expect(other.holdsLock(name)).toBe(false);
@@ -174,8 +175,8 @@ describe("locks", () => {
       }
       return response;
     };
-    const worker = createClient({ url: server.url, token: TEST_TOKEN, fetch: spy });
-    const other = createClient({ url: server.url, token: TEST_TOKEN });
+    const worker = createClient({ url: server.url, token: FULL_TOKEN, fetch: spy });
+    const other = createClient({ url: server.url, token: FULL_TOKEN });
     const result = await worker.withLock(
       name,
       60_000,
@@ -199,7 +200,7 @@ describe("locks", () => {
         throw new Error("work failed");
       }),
     ).rejects.toThrow("work failed");
-    const other = createClient({ url: server.url, token: TEST_TOKEN });
+    const other = createClient({ url: server.url, token: FULL_TOKEN });
     expect(await other.lock(name, 60_000)).toBe(true);
     let ran = false;
     await expect(
@@ -214,9 +215,9 @@ describe("locks", () => {
 describe("against a server on a fake clock", () => {
   const clock = fakeClock();
   let fake: RunningServer;
-  let fdb: ReturnType<typeof freshSqlite>;
+  let fdb: TempSqlite;
   beforeAll(async () => {
-    fdb = freshSqlite();
+    fdb = tempSqlite();
     // L1 off: its entries age on the real clock, while this suite moves the database's.
     fake = await startKvServer({
       store: openPrismaStore({ url: fdb.url, clock }),
@@ -225,11 +226,11 @@ describe("against a server on a fake clock", () => {
   });
   afterAll(async () => {
     await fake?.close();
-    fdb?.cleanup();
+    fdb?.remove();
   });
 
   it("setEx keys expire at their TTL", async () => {
-    const c = createClient({ url: fake.url, token: TEST_TOKEN });
+    const c = createClient({ url: fake.url, token: FULL_TOKEN });
     await c.setEx("session", { id: 1 }, 30 * 60_000);
     clock.advance(30 * 60_000 - 1);
     expect(await c.get("session")).toEqual({ id: 1 });
@@ -238,8 +239,8 @@ describe("against a server on a fake clock", () => {
   });
 
   it("a client whose lock expired cannot release the next holder's lock", async () => {
-    const first = createClient({ url: fake.url, token: TEST_TOKEN });
-    const second = createClient({ url: fake.url, token: TEST_TOKEN });
+    const first = createClient({ url: fake.url, token: FULL_TOKEN });
+    const second = createClient({ url: fake.url, token: FULL_TOKEN });
     expect(await first.lock("job", 1_000)).toBe(true);
     clock.advance(1_000);
     expect(await second.lock("job", 60_000)).toBe(true);

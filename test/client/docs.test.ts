@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "../../src/adapters/node-server.ts";
-import { freshSqlite, startKvServer, TEST_TOKEN } from "../sdk/env.ts";
+import { type TempSqlite, tempSqlite } from "../helpers/databases.ts";
+import { FULL_TOKEN, startKvServer } from "../helpers/harness.ts";
 
 // Every ```ts block of README.md runs as a module against a real server: the examples
 // cannot drift from the code. Package imports point at the sources.
@@ -34,17 +35,17 @@ function examples(): { line: number; code: string }[] {
 
 describe("README.md examples", () => {
   let server: RunningServer;
-  let db: ReturnType<typeof freshSqlite>;
+  let db: TempSqlite;
   const dir = mkdtempSync(join(tmpdir(), "tierkv-docs-"));
   beforeAll(async () => {
-    db = freshSqlite();
+    db = tempSqlite();
     server = await startKvServer({ env: { DATABASE_URL: db.url } });
     process.env.KV_URL = server.url;
-    process.env.KV_TOKEN = TEST_TOKEN;
+    process.env.KV_TOKEN = FULL_TOKEN;
   });
   afterAll(async () => {
     await server?.close();
-    db?.cleanup();
+    db?.remove();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe } from "vitest";
 import { type RunningServer, startServer } from "../../src/adapters/node-server.ts";
 import { loadConfig } from "../../src/core/config.ts";
-import { freshSqliteUrl } from "../helpers/databases.ts";
+import { tempSqlite } from "../helpers/databases.ts";
 import { conformance } from "./suite.ts";
 import { TARGET_TOKENS } from "./targets.ts";
 
 describe("conformance: Node server on SQLite", () => {
-  const db = freshSqliteUrl();
+  const db = tempSqlite();
   let server: RunningServer | undefined;
 
   beforeAll(async () => {
@@ -23,7 +23,7 @@ describe("conformance: Node server on SQLite", () => {
 
   afterAll(async () => {
     await server?.close();
-    db.cleanup();
+    db.remove();
   });
 
   conformance(

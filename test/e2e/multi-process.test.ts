@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dropPgSchema, freshPgUrl, freshSqliteUrl, PG_URL } from "../helpers/databases.ts";
-import { call, type ServerProcess, startServerProcess } from "../helpers/server-process.ts";
+import { dropPgSchema, freshPgUrl, PG_URL, tempSqlite } from "../helpers/databases.ts";
+import { call } from "../helpers/harness.ts";
+import { type ServerProcess, startServerProcess } from "../helpers/server-process.ts";
 
 const TOKEN = "e2e-token";
 const L1_TTL_MS = 1_500;
@@ -26,57 +27,72 @@ function twoInstances(label: string, database: () => { url: string; cleanup: () 
     it("keep 400 concurrent increments split between them exact", async () => {
       const results = await Promise.all(
         Array.from({ length: 400 }, (_, i) =>
-          call(i % 2 ? a.url : b.url, TOKEN, "POST", "incr", { key: "hits" }),
+          call(i % 2 ? a.url : b.url, "POST", "incr", { token: TOKEN, body: { key: "hits" } }),
         ),
       );
       expect(results.every((r) => r.status === 200)).toBe(true);
-      const values = results.map((r) => r.body.result as number).sort((x, y) => x - y);
+      const values = results.map((r) => r.body?.result as number).sort((x, y) => x - y);
       expect(values).toEqual(Array.from({ length: 400 }, (_, i) => i + 1));
       expect(
-        (await call(b.url, TOKEN, "GET", "get?key=hits", undefined, { "Cache-Control": "no-cache" })).body
-          .result,
+        (await call(b.url, "GET", "get?key=hits", { token: TOKEN, headers: { "Cache-Control": "no-cache" } }))
+          .body?.result,
       ).toBe(400);
     });
 
     it("grant a lock to exactly one of 40 concurrent attempts", async () => {
       const results = await Promise.all(
         Array.from({ length: 40 }, (_, i) =>
-          call(i % 2 ? a.url : b.url, TOKEN, "POST", "lock", { key: "job", ttlMs: 60_000 }),
+          call(i % 2 ? a.url : b.url, "POST", "lock", { token: TOKEN, body: { key: "job", ttlMs: 60_000 } }),
         ),
       );
-      const winners = results.filter((r) => (r.body.result as { acquired: boolean }).acquired);
+      const winners = results.filter(
+        (r) => (r.body?.result as { acquired: boolean } | undefined)?.acquired === true,
+      );
       expect(winners).toHaveLength(1);
-      const token = (winners[0]?.body.result as { token: string } | undefined)?.token ?? "";
+      const token = (winners[0]?.body?.result as { token: string } | undefined)?.token ?? "";
       const other = winners[0] === results[0] ? b : a;
       expect(
-        (await call(other.url, TOKEN, "POST", "unlock", { key: "job", token: "not-the-token" })).body.result,
+        (
+          await call(other.url, "POST", "unlock", {
+            token: TOKEN,
+            body: { key: "job", token: "not-the-token" },
+          })
+        ).body?.result,
       ).toBe(false);
-      expect((await call(other.url, TOKEN, "POST", "unlock", { key: "job", token })).body.result).toBe(true);
+      expect(
+        (await call(other.url, "POST", "unlock", { token: TOKEN, body: { key: "job", token } })).body?.result,
+      ).toBe(true);
     });
 
     it("show a write to the other instance within the L1 TTL, and at once with no-cache", async () => {
-      await call(a.url, TOKEN, "POST", "set", { key: "profile", value: "v1" });
-      expect((await call(b.url, TOKEN, "GET", "get?key=profile")).body.result).toBe("v1");
-      const cached = await call(b.url, TOKEN, "GET", "get?key=profile");
+      await call(a.url, "POST", "set", { token: TOKEN, body: { key: "profile", value: "v1" } });
+      expect((await call(b.url, "GET", "get?key=profile", { token: TOKEN })).body?.result).toBe("v1");
+      const cached = await call(b.url, "GET", "get?key=profile", { token: TOKEN });
       expect(cached.headers.get("x-kv-cache")).toBe("HIT");
 
-      await call(a.url, TOKEN, "POST", "set", { key: "profile", value: "v2" });
-      const own = await call(a.url, TOKEN, "GET", "get?key=profile");
-      expect(own.body.result).toBe("v2");
-      const fresh = await call(b.url, TOKEN, "GET", "get?key=profile", undefined, {
-        "Cache-Control": "no-cache",
+      await call(a.url, "POST", "set", { token: TOKEN, body: { key: "profile", value: "v2" } });
+      const own = await call(a.url, "GET", "get?key=profile", { token: TOKEN });
+      expect(own.body?.result).toBe("v2");
+      const fresh = await call(b.url, "GET", "get?key=profile", {
+        token: TOKEN,
+        headers: {
+          "Cache-Control": "no-cache",
+        },
       });
-      expect(fresh.body.result).toBe("v2");
+      expect(fresh.body?.result).toBe("v2");
       expect(fresh.headers.get("x-kv-cache")).toBe("MISS");
 
-      await call(a.url, TOKEN, "POST", "set", { key: "profile", value: "v3" });
+      await call(a.url, "POST", "set", { token: TOKEN, body: { key: "profile", value: "v3" } });
       await new Promise((resolve) => setTimeout(resolve, L1_TTL_MS + 100));
-      expect((await call(b.url, TOKEN, "GET", "get?key=profile")).body.result).toBe("v3");
+      expect((await call(b.url, "GET", "get?key=profile", { token: TOKEN })).body?.result).toBe("v3");
     });
   });
 }
 
-twoInstances("SQLite", () => freshSqliteUrl());
+twoInstances("SQLite", () => {
+  const db = tempSqlite();
+  return { url: db.url, cleanup: db.remove };
+});
 
 describe.skipIf(PG_URL === null)("PostgreSQL", () => {
   twoInstances("PostgreSQL", () => {
@@ -87,31 +103,41 @@ describe.skipIf(PG_URL === null)("PostgreSQL", () => {
 
 describe("the Node server process", () => {
   it("keeps every acknowledged write through kill -9 (SQLite)", async () => {
-    const db = freshSqliteUrl();
+    const db = tempSqlite();
     try {
       const env = { DATABASE_URL: db.url, KV_TOKEN: TOKEN };
       const first = await startServerProcess(env);
       const pairs = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`durable:${i}`, i]));
       await Promise.all(
-        Object.entries(pairs).map(([key, value]) => call(first.url, TOKEN, "POST", "set", { key, value })),
+        Object.entries(pairs).map(([key, value]) =>
+          call(first.url, "POST", "set", { token: TOKEN, body: { key, value } }),
+        ),
       );
-      await call(first.url, TOKEN, "POST", "hincrby", { key: "durable:h", field: "n", by: 7 });
+      await call(first.url, "POST", "hincrby", {
+        token: TOKEN,
+        body: { key: "durable:h", field: "n", by: 7 },
+      });
       await first.stop("SIGKILL");
       const second = await startServerProcess(env);
       try {
-        const got = await call(second.url, TOKEN, "POST", "mget", { keys: Object.keys(pairs) });
-        expect(got.body.result).toEqual(pairs);
-        expect((await call(second.url, TOKEN, "GET", "hget?key=durable:h&field=n")).body.result).toBe(7);
+        const got = await call(second.url, "POST", "mget", {
+          token: TOKEN,
+          body: { keys: Object.keys(pairs) },
+        });
+        expect(got.body?.result).toEqual(pairs);
+        expect(
+          (await call(second.url, "GET", "hget?key=durable:h&field=n", { token: TOKEN })).body?.result,
+        ).toBe(7);
       } finally {
         await second.stop();
       }
     } finally {
-      db.cleanup();
+      db.remove();
     }
   });
 
   it("finishes an in-flight request on SIGTERM, then exits cleanly", async () => {
-    const db = freshSqliteUrl();
+    const db = tempSqlite();
     try {
       const server = await startServerProcess({ DATABASE_URL: db.url, KV_TOKEN: TOKEN });
       // A request whose body is still arriving when the signal comes is in flight for sure.
@@ -139,12 +165,12 @@ describe("the Node server process", () => {
       expect(await exited).toBe(0);
       expect(server.output()).toContain("SIGTERM");
     } finally {
-      db.cleanup();
+      db.remove();
     }
   });
 
   it("answers requests Node's parser refuses with the envelope", async () => {
-    const db = freshSqliteUrl();
+    const db = tempSqlite();
     const server = await startServerProcess({ DATABASE_URL: db.url, KV_TOKEN: TOKEN });
     try {
       const res = await fetch(`${server.url}/api/kv/get?key=${"k".repeat(20_000)}`, {
@@ -155,18 +181,18 @@ describe("the Node server process", () => {
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe("BAD_REQUEST");
     } finally {
       await server.stop();
-      db.cleanup();
+      db.remove();
     }
   });
 
   it("refuses to listen beyond loopback without a token", async () => {
-    const db = freshSqliteUrl();
+    const db = tempSqlite();
     try {
       await expect(
         startServerProcess({ DATABASE_URL: db.url, HOST: "0.0.0.0", KV_TOKEN: "" }),
       ).rejects.toThrow(/exited with 1[\s\S]*KV_TOKEN/);
     } finally {
-      db.cleanup();
+      db.remove();
     }
   });
 
@@ -176,9 +202,9 @@ describe("the Node server process", () => {
       KV_TOKEN: TOKEN,
     });
     try {
-      const res = await call(server.url, TOKEN, "GET", "get?key=x");
+      const res = await call(server.url, "GET", "get?key=x", { token: TOKEN });
       expect(res.status).toBe(503);
-      expect(res.body.error?.code).toBe("UNAVAILABLE");
+      expect(res.body?.error?.code).toBe("UNAVAILABLE");
       expect(JSON.stringify(res.body)).not.toContain("s3cret");
       const health = await fetch(`${server.url}/api/kv/health`);
       expect(health.status).toBe(503);

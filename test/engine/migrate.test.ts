@@ -10,7 +10,7 @@ import { migrate } from "../../src/engine/sql/migrate.ts";
 import { parseDatabaseUrl } from "../../src/engine/sql/url.ts";
 import { PrismaClient as PgClient } from "../../src/generated/postgresql/client.ts";
 import { PrismaClient as SqliteClient } from "../../src/generated/sqlite/client.ts";
-import { dropPgSchema, freshPgUrl, freshSqliteUrl, PG_URL } from "../helpers/databases.ts";
+import { dropPgSchema, freshPgUrl, PG_URL, tempSqlite } from "../helpers/databases.ts";
 
 const root = join(import.meta.dirname, "..", "..");
 
@@ -61,9 +61,9 @@ async function exerciseModels(client: AnyClient): Promise<void> {
 }
 
 describe("migrations on SQLite", () => {
-  const db = freshSqliteUrl();
+  const db = tempSqlite();
   const target = parseDatabaseUrl(db.url);
-  afterAll(() => db.cleanup());
+  afterAll(() => db.remove());
 
   it("apply on an empty file, in WAL mode, recorded as Prisma records them", async () => {
     expect(await migrate(target)).toEqual(checkedIn("sqlite").map((m) => m.name));

@@ -1,17 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { CachedStore } from "../../src/commands/cached-store.ts";
 import { openPrismaStore } from "../../src/engine/sql/open.ts";
-import { dropPgSchema, freshPgUrl, freshSqliteUrl, PG_URL } from "../helpers/databases.ts";
+import { dropPgSchema, freshPgUrl, PG_URL, tempSqlite } from "../helpers/databases.ts";
 import { storeContract } from "./contract.ts";
 
 storeContract("PrismaStore on SQLite", (clock) => {
-  const db = freshSqliteUrl();
-  return { store: openPrismaStore({ url: db.url, clock }), cleanup: db.cleanup };
+  const db = tempSqlite();
+  return { store: openPrismaStore({ url: db.url, clock }), cleanup: db.remove };
 });
 
 storeContract("CachedStore over PrismaStore on SQLite", (clock) => {
-  const db = freshSqliteUrl();
-  return { store: new CachedStore(openPrismaStore({ url: db.url, clock }), { clock }), cleanup: db.cleanup };
+  const db = tempSqlite();
+  return { store: new CachedStore(openPrismaStore({ url: db.url, clock }), { clock }), cleanup: db.remove };
 });
 
 describe.skipIf(PG_URL === null)("PostgreSQL", () => {
@@ -31,7 +31,7 @@ describe.skipIf(PG_URL === null)("PostgreSQL", () => {
 
 describe("PrismaStore given untyped input (JavaScript callers)", () => {
   it("refuses a counter step that is not a safe integer before any SQL is built", async () => {
-    const db = freshSqliteUrl();
+    const db = tempSqlite();
     const store = openPrismaStore({ url: db.url });
     try {
       await store.set("secret", "hunter2");
@@ -42,14 +42,14 @@ describe("PrismaStore given untyped input (JavaScript callers)", () => {
       expect(await store.get("counter")).toBeUndefined();
     } finally {
       await store.close();
-      db.cleanup();
+      db.remove();
     }
   });
 });
 
 describe("PrismaStore keys over a large keyspace", () => {
   it("bounds each call's scan for a sparse pattern and still lists every match across pages", async () => {
-    const db = freshSqliteUrl();
+    const db = tempSqlite();
     const store = openPrismaStore({ url: db.url });
     try {
       for (let batch = 0; batch < 25; batch++) {
@@ -75,7 +75,7 @@ describe("PrismaStore keys over a large keyspace", () => {
       expect(calls).toBeGreaterThan(2);
     } finally {
       await store.close();
-      db.cleanup();
+      db.remove();
     }
   });
 });

@@ -1,10 +1,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Redis } from "ioredis";
 import pg from "pg";
 import { inject } from "vitest";
 
-/** The PostgreSQL server of the suites, or null when it is not there (never under CI=true). */
+/** The PostgreSQL server of the suites as the global setup found it, or null when it is not there (never under CI=true). */
 export const PG_URL = inject("pgUrl");
 
 /** A fresh schema's URL on the test PostgreSQL: each suite gets its own empty database. */
@@ -14,6 +15,12 @@ export function freshPgUrl(label: string): string {
   const url = new URL(PG_URL);
   url.searchParams.set("schema", schema);
   return url.toString();
+}
+
+/** A fresh PostgreSQL schema's URL and a function dropping that schema. */
+export function freshPgSchema(label: string): { url: string; drop: () => Promise<void> } {
+  const url = freshPgUrl(label);
+  return { url, drop: () => dropPgSchema(url) };
 }
 
 /** Drops the schema a `freshPgUrl` named. */
@@ -31,14 +38,21 @@ export async function dropPgSchema(url: string): Promise<void> {
   }
 }
 
-/** A new temporary folder and a `file:` URL of an SQLite database inside it. */
-export function freshSqliteUrl(): { url: string; dir: string; cleanup: () => void } {
+/** A fresh SQLite database file (migrated on first use) in a temporary folder of its own. */
+export interface TempSqlite {
+  /** `file:<path>`, for `DATABASE_URL`. */
+  url: string;
+  path: string;
+  dir: string;
+  /** Removes the folder and the database in it. */
+  remove(): void;
+}
+
+/** A new temporary folder and an SQLite database file inside it. */
+export function tempSqlite(): TempSqlite {
   const dir = mkdtempSync(join(tmpdir(), "tierkv-"));
-  return {
-    url: `file:${join(dir, "kv.db")}`,
-    dir,
-    cleanup: () => rmSync(dir, { recursive: true, force: true }),
-  };
+  const path = join(dir, "kv.db");
+  return { url: `file:${path}`, path, dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** A clock the test moves by hand. */
@@ -50,4 +64,25 @@ export function fakeClock(start = 1_800_000_000_000): { now: () => number; advan
       t += ms;
     },
   };
+}
+
+/** The Redis of the suites that compare with or store in Redis; `TEST_REDIS_URL` overrides it. */
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+
+/** Whether Redis answers (a failure under CI=true throws instead). */
+export async function hasRedis(): Promise<boolean> {
+  const redis = new Redis(REDIS_URL, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  try {
+    await redis.connect();
+    return (await redis.ping()) === "PONG";
+  } catch (error) {
+    if (process.env.CI === "true") throw error;
+    return false;
+  } finally {
+    redis.disconnect();
+  }
 }

@@ -14,11 +14,15 @@ export interface ServerProcess {
 
 /** Starts `src/adapters/node-server.ts` on a free port with the given environment; rejects if it exits first. */
 export function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", join(root, "src", "server.ts")], {
-    cwd: root,
-    env: { ...process.env, PORT: "0", KV_SWEEP_INTERVAL_MS: "0", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", join(root, "src", "adapters", "node-server.ts")],
+    {
+      cwd: root,
+      env: { ...process.env, PORT: "0", KV_SWEEP_INTERVAL_MS: "0", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let output = "";
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   return new Promise((resolve, reject) => {
@@ -49,25 +53,4 @@ export function startServerProcess(env: Record<string, string>): Promise<ServerP
       reject(new Error(`server exited with ${code} before listening:\n${output}`));
     });
   });
-}
-
-/** Calls an endpoint and returns status, headers and parsed body. */
-export async function call(
-  base: string,
-  token: string,
-  method: string,
-  path: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<{
-  status: number;
-  body: { result?: unknown; error?: { code: string; message: string } };
-  headers: Headers;
-}> {
-  const res = await fetch(`${base}/api/kv/${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", ...headers },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: (await res.json()) as never, headers: res.headers };
 }

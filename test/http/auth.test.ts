@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MemoryStore } from "../../src/engine/memory-store.ts";
+import { type TempSqlite, tempSqlite } from "../helpers/databases.ts";
 import {
   call,
   createHarness,
@@ -9,9 +10,7 @@ import {
   type Harness,
   READ_TOKEN,
   sqliteHarness,
-  type TempDb,
-  tempSqlite,
-} from "./helpers.ts";
+} from "../helpers/harness.ts";
 
 /** One valid request per endpoint: [method, endpoint, query, body]. */
 const READS: [string, string, Record<string, string> | undefined, unknown][] = [
@@ -209,7 +208,7 @@ describe("/health", () => {
 
 describe("no token configured", () => {
   const NO_TOKENS = { KV_TOKEN: undefined, KV_READONLY_TOKEN: undefined };
-  let db: TempDb;
+  let db: TempSqlite;
   const harnesses: Harness[] = [];
 
   beforeAll(() => {

@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, client, expectError, expectResult, type Harness, resultOf, sqliteHarness } from "./helpers.ts";
+import {
+  call,
+  client,
+  expectError,
+  expectResult,
+  type Harness,
+  resultOf,
+  sqliteHarness,
+} from "../helpers/harness.ts";
 
 let h: Harness;
 let kv: ReturnType<typeof client>;

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fakeClock, type TempSqlite, tempSqlite } from "../helpers/databases.ts";
 import {
   type CallOptions,
   call,
@@ -6,12 +7,9 @@ import {
   createHarness,
   expectError,
   expectResult,
-  FakeClock,
   type Harness,
   type Reply,
-  type TempDb,
-  tempSqlite,
-} from "./helpers.ts";
+} from "../helpers/harness.ts";
 
 const NO_CACHE: CallOptions = { headers: { "Cache-Control": "no-cache" } };
 
@@ -19,7 +17,7 @@ function cacheOf(reply: Reply): string | null {
   return reply.headers.get("X-KV-Cache");
 }
 
-let db: TempDb;
+let db: TempSqlite;
 /** Two instances on one database, each with its own L1 (60 s, so nothing ages out mid-test). */
 let a: Harness;
 let b: Harness;
@@ -294,7 +292,7 @@ describe("L1 bounds", () => {
   });
 
   it("an entry lives at most KV_L1_TTL_MS: another instance's write shows after it", async () => {
-    const clock = new FakeClock();
+    const clock = fakeClock();
     const x = createHarness(db.url, { clock, env: { KV_L1_TTL_MS: "5000" } });
     const y = createHarness(db.url, { clock, env: { KV_L1_TTL_MS: "5000" } });
     try {

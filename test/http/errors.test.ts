@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MemoryStore } from "../../src/engine/memory-store.ts";
-import { call, createHarness, expectError, type Harness } from "./helpers.ts";
+import { call, createHarness, expectError, type Harness } from "../helpers/harness.ts";
 
 /** Nothing listens on port 1: every connection is refused at once. */
 const DOWN_URL = "postgresql://postgres:s3cret-pw@127.0.0.1:1/none";

@@ -1,24 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MemoryStore } from "../../src/engine/memory-store.ts";
+import { fakeClock, type TempSqlite, tempSqlite } from "../helpers/databases.ts";
 import {
   client,
   createHarness,
   expectError,
   expectResult,
-  FakeClock,
   type Harness,
   resultOf,
-  type TempDb,
-  tempSqlite,
-} from "./helpers.ts";
+} from "../helpers/harness.ts";
 
 /**
  * TTL rules of SPEC §1 on fake time, for SQLite and the memory store, each behind an L1 that
  * shares the clock (60 s, longer than every TTL here, so only the key's expiry can end a hit).
  */
 describe.each(["sqlite", "memory"] as const)("expiry on %s behind L1", (backend) => {
-  const clock = new FakeClock();
-  let db: TempDb;
+  const clock = fakeClock();
+  let db: TempSqlite;
   let h: Harness;
   let kv: ReturnType<typeof client>;
 

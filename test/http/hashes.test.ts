@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { client, expectError, expectResult, type Harness, resultOf, sqliteHarness } from "./helpers.ts";
+import {
+  client,
+  expectError,
+  expectResult,
+  type Harness,
+  resultOf,
+  sqliteHarness,
+} from "../helpers/harness.ts";
 
 const MAX = Number.MAX_SAFE_INTEGER;
 

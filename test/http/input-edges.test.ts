@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { configured } from "../../src/adapters/serverless.ts";
-import { loadConfig } from "../../src/core/config.ts";
-import { createRuntime } from "../../src/engine/runtime.ts";
+import { openRuntime } from "../../src/adapters/vercel.ts";
 import { createApp } from "../../src/http/app.ts";
-import { call, expectError, expectResult, type Harness, sqliteHarness } from "./helpers.ts";
+import { call, expectError, expectResult, type Harness, sqliteHarness } from "../helpers/harness.ts";
 
 describe("input at the edges of JSON and of the query string", () => {
   let h: Harness;
@@ -80,7 +78,7 @@ describe("input at the edges of JSON and of the query string", () => {
   it("answers 503, not 400 or 500, when a serverless instance is misconfigured", async () => {
     for (const env of [{ DATABASE_URL: "mysql://db.example/kv" }, { KV_L1_TTL_MS: "soon" }]) {
       const app = createApp({
-        runtime: () => configured(() => createRuntime(loadConfig({ KV_TOKEN: "t", ...env }))),
+        runtime: () => openRuntime({ KV_TOKEN: "t", ...env }),
       });
       const reply = await call(app, "GET", "get", { query: { key: "k" }, token: "t" });
       expectError(reply, 503, "UNAVAILABLE");

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { PG_URL } from "../helpers/databases.ts";
-import { call, createHarness, expectError } from "./helpers.ts";
+import { call, createHarness, expectError } from "../helpers/harness.ts";
 
 /** Databases that answer but cannot be used: as unreachable for the client as a refused port. */
 const MISCONFIGURED: [string, string][] = [

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_BODY_BYTES } from "../../src/core/limits.ts";
-import { call, client, expectError, expectResult, type Harness, sqliteHarness } from "./helpers.ts";
+import { call, client, expectError, expectResult, type Harness, sqliteHarness } from "../helpers/harness.ts";
 
 const MIB = 1_048_576;
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BadRequestError } from "../../src/core/errors.ts";
 import type { JsonValue } from "../../src/core/types.ts";
 import type { Store } from "../../src/stores/types.ts";
-import { uniqueId } from "../sdk/env.ts";
+import { uniqueId } from "../helpers/harness.ts";
 
 /** A backend under test: stores on one shared backend, and its time (when the test can move it). */
 export interface StoreHarness {

@@ -7,20 +7,11 @@ import { createDatabaseStore } from "../../src/stores/database.ts";
 import { createHttpStore } from "../../src/stores/http.ts";
 import { createStore, RedisStore } from "../../src/stores/index.ts";
 import { createMemoryStore } from "../../src/stores/memory.ts";
-import {
-  fakeClock,
-  freshPgSchema,
-  freshSqlite,
-  hasPostgres,
-  hasRedis,
-  REDIS_URL,
-  startKvServer,
-  TEST_TOKEN,
-  uniqueId,
-} from "../sdk/env.ts";
+import { fakeClock, freshPgSchema, hasRedis, PG_URL, REDIS_URL, tempSqlite } from "../helpers/databases.ts";
+import { FULL_TOKEN, startKvServer, uniqueId } from "../helpers/harness.ts";
 import { describeStoreContract } from "./contract.ts";
 
-const postgres = await hasPostgres();
+const postgres = PG_URL !== null;
 const redis = await hasRedis();
 
 describeStoreContract("memory", async () => {
@@ -35,14 +26,14 @@ describeStoreContract("memory", async () => {
 
 describeStoreContract("embedded SQLite file", async () => {
   const clock = fakeClock();
-  const db = freshSqlite();
+  const db = tempSqlite();
   const shared = openPrismaStore({ url: db.url, clock });
   return {
     open: (keyPrefix) => createDatabaseStore({ store: shared, keyPrefix }),
     advance: clock.advance,
     close: async () => {
       await shared.close();
-      db.cleanup();
+      db.remove();
     },
   };
 });
@@ -80,18 +71,18 @@ describeStoreContract(
 
 describeStoreContract("HTTP client against a real server", async () => {
   const clock = fakeClock();
-  const db = freshSqlite();
+  const db = tempSqlite();
   // L1 off: the server's L1 runs on its own clock, and this suite moves the database's.
   const server = await startKvServer({
     store: openPrismaStore({ url: db.url, clock }),
     env: { KV_L1_TTL_MS: "0" },
   });
   return {
-    open: (keyPrefix) => createHttpStore({ url: server.url, token: TEST_TOKEN, keyPrefix }),
+    open: (keyPrefix) => createHttpStore({ url: server.url, token: FULL_TOKEN, keyPrefix }),
     advance: clock.advance,
     close: async () => {
       await server.close();
-      db.cleanup();
+      db.remove();
     },
   };
 });
@@ -103,9 +94,9 @@ describe("createStore", () => {
   });
 
   it("opens the embedded SQLite store a file: URL names, with no server", async () => {
-    const db = freshSqlite();
+    const db = tempSqlite();
     const store = createStore({ url: db.url, keyPrefix: "app:" });
-    cleanups.push(db.cleanup);
+    cleanups.push(db.remove);
     await store.set("k", { ok: true });
     expect(await store.get("k")).toEqual({ ok: true });
     await store.close();

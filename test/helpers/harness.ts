@@ -1,41 +1,36 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Hono } from "hono";
 import { expect } from "vitest";
+import { type RunningServer, startServer } from "../../src/adapters/node-server.ts";
 import { loadConfig } from "../../src/core/config.ts";
 import type { Clock } from "../../src/core/types.ts";
 import { createRuntime, type Runtime } from "../../src/engine/runtime.ts";
 import { openPrismaStore } from "../../src/engine/sql/open.ts";
 import type { KvStore, SnapshotSource } from "../../src/engine/types.ts";
 import { type AppOptions, createApp } from "../../src/http/app.ts";
+import { tempSqlite } from "./databases.ts";
 
 /** The full-access token every harness configures unless told otherwise. */
 export const FULL_TOKEN = "full-access-token-0123456789abcdef";
 /** The read-only token every harness configures unless told otherwise. */
 export const READ_TOKEN = "read-only-token-fedcba9876543210";
 
-/** A clock the test moves by hand. */
-export class FakeClock implements Clock {
-  t = 1_700_000_000_000;
-  now(): number {
-    return this.t;
-  }
-  advance(ms: number): void {
-    this.t += ms;
-  }
+/** A unique suffix for keys, prefixes and schema names. */
+export function uniqueId(): string {
+  return `${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
 }
 
-/** A fresh SQLite file in its own temp directory. */
-export interface TempDb {
-  url: string;
-  remove(): void;
-}
-
-/** Creates a temp directory for one SQLite database (migrated on first use). */
-export function tempSqlite(): TempDb {
-  const dir = mkdtempSync(join(tmpdir(), "tierkv-"));
-  return { url: `file:${join(dir, "kv.db")}`, remove: () => rmSync(dir, { recursive: true, force: true }) };
+/**
+ * Starts the real Node server (`startServer`) on a free loopback port with `FULL_TOKEN`, over
+ * `store` when given (e.g. one with a fake clock) or else the database `env` names.
+ */
+export async function startKvServer(
+  options: { store?: KvStore & SnapshotSource; env?: Record<string, string> } = {},
+): Promise<RunningServer> {
+  const config = loadConfig({ KV_TOKEN: FULL_TOKEN, PORT: "0", KV_SWEEP_INTERVAL_MS: "0", ...options.env });
+  return startServer(
+    config,
+    createRuntime(config, options.store ?? openPrismaStore({ url: config.databaseUrl })),
+  );
 }
 
 /** One instance: its app and runtime. */
@@ -64,7 +59,7 @@ export function createHarness(url: string, options: HarnessOptions = {}): Harnes
     KV_READONLY_TOKEN: READ_TOKEN,
     ...options.env,
   });
-  const inner = options.inner ?? (options.clock ? openPrismaStore({ url, clock: options.clock }) : undefined);
+  const inner = options.inner ?? openPrismaStore({ url, ...(options.clock ? { clock: options.clock } : {}) });
   const runtime = createRuntime(config, inner, options.clock);
   const app = createApp({ runtime: () => runtime, ...options.app });
   return { app, runtime, close: () => runtime.engine.close() };
@@ -122,11 +117,11 @@ export function queryString(query: Record<string, string>): string {
 }
 
 /**
- * Calls `/api/kv/<endpoint>` (or an absolute path) in-process, and checks what every response
- * must carry: `Cache-Control: no-store`.
+ * Calls `/api/kv/<endpoint>` (or an absolute path) of an app in-process, or of a server at a
+ * base URL over HTTP, and checks what every response must carry: `Cache-Control: no-store`.
  */
 export async function call(
-  app: Hono,
+  target: Hono | string,
   method: string,
   endpoint: string,
   options: CallOptions = {},
@@ -144,7 +139,8 @@ export async function call(
   const init: RequestInit = { method, headers };
   if (body !== undefined)
     init.body = typeof body === "string" ? body : new Blob([body as Uint8Array<ArrayBuffer>]);
-  const res = await app.request(path, init);
+  const res =
+    typeof target === "string" ? await fetch(`${target}${path}`, init) : await target.request(path, init);
   const text = await res.text();
   expect(res.headers.get("Cache-Control"), `Cache-Control of ${method} ${path}`).toBe("no-store");
   return {
@@ -155,8 +151,8 @@ export async function call(
   };
 }
 
-/** Shorthands for the common calls of a harness. */
-export function client(app: Hono) {
+/** Shorthands for the common calls of a harness (or of a server at a base URL). */
+export function client(app: Hono | string) {
   return {
     get: (path: string, query: Record<string, string> = {}, options: CallOptions = {}) =>
       call(app, "GET", path, { query, ...options }),
