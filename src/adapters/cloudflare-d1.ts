@@ -4,7 +4,7 @@ import { PrismaD1 } from "@prisma/adapter-d1";
 import { InternalError, UnavailableError } from "../core/errors.ts";
 import type { SqlRunner } from "../engine/sql/context.ts";
 import { SQLITE_DIALECT, type Sql } from "../engine/sql/dialect.ts";
-import { PrismaClient } from "../generated/d1/client.ts";
+import { adapterClient } from "../engine/sql/driver.ts";
 import { type CloudflareEnv, createWorker } from "./cloudflare.ts";
 import { migrateD1 } from "./d1-migrate.ts";
 
@@ -42,11 +42,11 @@ export default createWorker<D1Env>({
       }
       migrated = true;
     }
-    const prisma = new PrismaClient({ adapter: new PrismaD1(db) });
-    const runner = {
-      $queryRaw: (query: Sql) => prisma.$queryRaw(checked(query)),
-      $executeRaw: (query: Sql) => prisma.$executeRaw(checked(query)),
-    } as SqlRunner;
+    const client = adapterClient(await new PrismaD1(db).connect(), "?");
+    const runner: SqlRunner = {
+      $queryRaw: (query) => client.$queryRaw(checked(query)),
+      $executeRaw: (query) => client.$executeRaw(checked(query)),
+    };
     return fn({
       ...runner,
       // D1 has no interactive transactions (Prisma's D1 adapter refuses them): a hash write's

@@ -2,10 +2,9 @@
 // Hyperdrive binding named HYPERDRIVE in front of the same database.
 import { PrismaPg } from "@prisma/adapter-pg";
 import { UnavailableError } from "../core/errors.ts";
-import type { SqlClient } from "../engine/sql/context.ts";
 import { POSTGRESQL_DIALECT } from "../engine/sql/dialect.ts";
+import { adapterClient } from "../engine/sql/driver.ts";
 import { parseDatabaseUrl } from "../engine/sql/url.ts";
-import { PrismaClient } from "../generated/postgresql-workerd/client.ts";
 import { type CloudflareEnv, createWorker } from "./cloudflare.ts";
 
 /** The variables and bindings of the PostgreSQL Worker. */
@@ -28,18 +27,16 @@ export default createWorker<PostgresEnv>({
     }
     // One connection per request, closed after it: Hyperdrive (or a pooler) keeps them warm.
     // The schema comes from `npm run db:migrate`, run where the database is reachable.
-    const prisma = new PrismaClient({
-      adapter: new PrismaPg({
-        connectionString: target.url,
-        max: 1,
-        connectionTimeoutMillis: 5_000,
-        ...(target.schema !== undefined ? { options: `-c search_path="${target.schema}"` } : {}),
-      }),
-    });
+    const adapter = await new PrismaPg({
+      connectionString: target.url,
+      max: 1,
+      connectionTimeoutMillis: 5_000,
+      ...(target.schema !== undefined ? { options: `-c search_path="${target.schema}"` } : {}),
+    }).connect();
     try {
-      return await fn(prisma as unknown as SqlClient);
+      return await fn(adapterClient(adapter, "$n"));
     } finally {
-      ctx.waitUntil(prisma.$disconnect());
+      ctx.waitUntil(adapter.dispose());
     }
   },
 });

@@ -1,4 +1,5 @@
 import type { JsonValue, KeysOptions, KeysPage, LockResult, SetOptions, StoreKind } from "../core/types.ts";
+import { checkStep } from "../engine/counter.ts";
 import { Engine, type L1Options } from "../engine/engine.ts";
 import type { FieldSelection, KvStore, Snapshot, SnapshotSource } from "../engine/types.ts";
 import { type Command, execute } from "./command.ts";
@@ -76,12 +77,12 @@ export class CachedStore implements KvStore, SnapshotSource {
     return this.#run(COMMANDS.incr, { key, by: 1 });
   }
 
-  incrBy(key: string, by: number): Promise<number> {
-    return this.#run(COMMANDS.incr, { key, by });
+  async incrBy(key: string, by: number): Promise<number> {
+    return this.#run(COMMANDS.incr, { key, by: checkStep(by) });
   }
 
-  decr(key: string, by = 1): Promise<number> {
-    return this.#run(COMMANDS.decr, { key, by });
+  async decr(key: string, by = 1): Promise<number> {
+    return this.#run(COMMANDS.decr, { key, by: checkStep(by) });
   }
 
   hSet(key: string, fields: Record<string, JsonValue>): Promise<number> {

@@ -1,4 +1,4 @@
-import { NotIntegerError, OverflowError } from "../core/errors.ts";
+import { BadRequestError, NotIntegerError, OverflowError } from "../core/errors.ts";
 import { MAX_COUNTER } from "../core/limits.ts";
 import type { JsonValue } from "../core/types.ts";
 
@@ -22,4 +22,12 @@ export function addCounter(current: number, by: number): number {
   const next = current + by;
   if (Math.abs(next) > MAX_COUNTER) throw new OverflowError();
   return next;
+}
+
+/** A counter step as given: `BadRequestError` unless it is an integer within ±(2^53−1). */
+export function checkStep(by: unknown): number {
+  if (typeof by !== "number" || !Number.isSafeInteger(by)) {
+    throw new BadRequestError("by must be an integer within ±(2^53−1)");
+  }
+  return by;
 }

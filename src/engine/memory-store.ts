@@ -12,7 +12,7 @@ import {
   type SetOptions,
   SYSTEM_CLOCK,
 } from "../core/types.ts";
-import { addCounter, counterValue } from "./counter.ts";
+import { addCounter, checkStep, counterValue } from "./counter.ts";
 import { snapshotGet, snapshotHGet, snapshotHGetAll, snapshotsMGet } from "./snapshot.ts";
 import type { FieldSelection, KvStore, Snapshot, SnapshotSource } from "./types.ts";
 
@@ -128,13 +128,13 @@ export class MemoryStore implements KvStore, SnapshotSource {
   }
 
   async decr(key: string, by = 1): Promise<number> {
-    return this.incrBy(key, -by);
+    return this.incrBy(key, -checkStep(by));
   }
 
   async incrBy(key: string, by: number): Promise<number> {
     const entry = this.#string(key);
     const current = counterValue(entry === undefined ? undefined : parse(entry.json));
-    const next = addCounter(current, by);
+    const next = addCounter(current, checkStep(by));
     if (entry === undefined) this.#entries.set(key, { kind: "string", json: String(next), expiresAt: null });
     else entry.json = String(next);
     return next;
@@ -174,7 +174,7 @@ export class MemoryStore implements KvStore, SnapshotSource {
   async hIncrBy(key: string, field: string, by: number): Promise<number> {
     const entry = this.#hash(key);
     const json = entry?.fields.get(field);
-    const next = addCounter(counterValue(json === undefined ? undefined : parse(json)), by);
+    const next = addCounter(counterValue(json === undefined ? undefined : parse(json)), checkStep(by));
     if (entry === undefined) {
       this.#entries.set(key, { kind: "hash", fields: new Map([[field, String(next)]]), expiresAt: null });
     } else {

@@ -198,6 +198,18 @@ export function storeContract(
       }
     });
 
+    it("refuses a counter step that is not a safe integer (JavaScript callers), changing nothing", async () => {
+      const k = key("step");
+      await kv.set(k, 5);
+      const bad = [undefined, null, 1.5, Number.NaN, 2 ** 53, "1"] as unknown as number[];
+      for (const by of bad) {
+        expect(await code(kv.incrBy(k, by)), String(by)).toBe("BAD_REQUEST");
+        expect(await code(kv.hIncrBy(key("hstep"), "f", by)), String(by)).toBe("BAD_REQUEST");
+      }
+      expect(await code(kv.decr(k, null as unknown as number))).toBe("BAD_REQUEST");
+      expect(await kv.get(k)).toBe(5);
+    });
+
     it("refuses a counter result outside ±(2^53−1), changing nothing", async () => {
       const k = key("overflow");
       await kv.set(k, Number.MAX_SAFE_INTEGER - 1);

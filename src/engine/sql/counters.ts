@@ -1,6 +1,6 @@
-import { BadRequestError, InternalError, WrongTypeError } from "../../core/errors.ts";
+import { InternalError, WrongTypeError } from "../../core/errors.ts";
 import type { JsonValue } from "../../core/types.ts";
-import { addCounter, counterValue } from "../counter.ts";
+import { addCounter, checkStep, counterValue } from "../counter.ts";
 import { type Row, type SqlContext, T_ENTRIES, WRITE_RETRIES } from "./context.ts";
 import { raw, type Sql, sql } from "./dialect.ts";
 
@@ -47,6 +47,5 @@ export async function incrBy(ctx: SqlContext, name: string, by: number): Promise
  * parameter would get). Only a safe integer can become one: nothing else reaches the SQL text.
  */
 export function counterStep(by: number): Sql {
-  if (!Number.isSafeInteger(by)) throw new BadRequestError("by must be an integer within ±(2^53−1)");
-  return raw(BigInt(by).toString());
+  return raw(BigInt(checkStep(by)).toString());
 }

@@ -1,10 +1,40 @@
 import { InternalError, KvError, UnavailableError } from "../../core/errors.ts";
 
+/** What a Prisma driver adapter reports of a driver failure (`DriverAdapterError.cause`). */
+interface AdapterFailure {
+  kind: string;
+  originalCode?: string;
+  originalMessage?: string;
+  message?: string;
+  reason?: string;
+}
+
+/** The adapter's description of a failure, when the error came through a driver adapter. */
+function adapterFailure(error: unknown): AdapterFailure | undefined {
+  const e = error as { name?: unknown; cause?: unknown } | null;
+  return e?.name === "DriverAdapterError" && typeof e.cause === "object" && e.cause !== null
+    ? (e.cause as AdapterFailure)
+    : undefined;
+}
+
+/** The adapter kinds that mean the database cannot be reached or used right now. */
+const UNAVAILABLE_KINDS = new Set([
+  "DatabaseNotReachable",
+  "DatabaseDoesNotExist",
+  "DatabaseAccessDenied",
+  "AuthenticationFailed",
+  "ConnectionClosed",
+  "SocketTimeout",
+  "TlsConnectionError",
+  "TooManyConnections",
+]);
+
 /** PostgreSQL's deadlock and serialization failures: the work was rolled back and may be retried. */
 export function isConflict(error: unknown): boolean {
-  return /\b(40P01|40001)\b|deadlock detected|could not serialize/.test(
-    String((error as Error)?.message ?? ""),
-  );
+  const failure = adapterFailure(error);
+  if (failure?.kind === "TransactionWriteConflict") return true;
+  const text = `${(error as Error)?.message ?? ""} ${failure?.originalCode ?? ""} ${failure?.originalMessage ?? ""}`;
+  return /\b(40P01|40001)\b|deadlock detected|could not serialize/.test(text);
 }
 
 /**
@@ -25,6 +55,17 @@ const UNAVAILABLE_PATTERN =
 /** Turns a driver or Prisma failure into a `KvError`: `UNAVAILABLE` when the database cannot be reached. */
 export function toKvError(error: unknown): KvError {
   if (error instanceof KvError) return error;
+  const failure = adapterFailure(error);
+  if (failure !== undefined) {
+    // The log says what the driver said; the client only ever sees the code and a fixed message.
+    const said = failure.originalMessage ?? failure.message ?? failure.reason ?? failure.kind;
+    const cause = new Error(said, { cause: error });
+    const code = failure.originalCode ?? "";
+    if (UNAVAILABLE_KINDS.has(failure.kind) || CANNOT_CONNECT.test(code) || UNAVAILABLE_PATTERN.test(said)) {
+      return unavailable(cause);
+    }
+    return new InternalError("internal error", { cause });
+  }
   const code = (error as { code?: unknown } | null)?.code;
   const causeCode = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
   if (typeof code === "string" && CANNOT_CONNECT.test(code)) return unavailable(error);

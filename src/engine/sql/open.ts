@@ -1,7 +1,9 @@
 import type { Clock } from "../../core/types.ts";
+import type { SqlClient } from "./context.ts";
 import { POSTGRESQL_DIALECT, SQLITE_DIALECT } from "./dialect.ts";
+import { adapterClient } from "./driver.ts";
 import { migrate } from "./migrate.ts";
-import { PrismaStore, type SqlClient } from "./prisma-store.ts";
+import { PrismaStore } from "./prisma-store.ts";
 import { type DatabaseTarget, parseDatabaseUrl } from "./url.ts";
 
 /** Options of `openPrismaStore`. */
@@ -56,24 +58,16 @@ function lazy<T>(make: () => Promise<T>): () => Promise<T> {
 
 async function createClient(target: DatabaseTarget, poolSize: number): Promise<SqlClient> {
   if (target.provider === "sqlite") {
-    const [{ PrismaClient }, { PrismaBetterSqlite3 }] = await Promise.all([
-      import("../../generated/sqlite/client.ts"),
-      import("@prisma/adapter-better-sqlite3"),
-    ]);
-    const adapter = new PrismaBetterSqlite3({ url: target.path, timeout: 15_000 });
-    const client = new PrismaClient({ adapter });
+    const { PrismaBetterSqlite3 } = await import("@prisma/adapter-better-sqlite3");
+    const adapter = await new PrismaBetterSqlite3({ url: target.path, timeout: 15_000 }).connect();
     // Per connection: enforce the hash fields' foreign key (so deleting a key drops its fields),
     // and sync the WAL at checkpoints only, which keeps every commit safe from a process crash.
-    await client.$executeRawUnsafe("PRAGMA foreign_keys = ON");
-    await client.$executeRawUnsafe("PRAGMA synchronous = NORMAL");
-    return client as unknown as SqlClient;
+    await adapter.executeScript("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;");
+    return adapterClient(adapter, "?");
   }
-  const [{ PrismaClient }, { PrismaPg }] = await Promise.all([
-    import("../../generated/postgresql/client.ts"),
-    import("@prisma/adapter-pg"),
-  ]);
-  // Raw statements find the tables through search_path; the query builder through `schema`.
-  const adapter = new PrismaPg(
+  const { PrismaPg } = await import("@prisma/adapter-pg");
+  // The statements find the tables through search_path.
+  const adapter = await new PrismaPg(
     {
       connectionString: target.url,
       max: poolSize,
@@ -82,6 +76,6 @@ async function createClient(target: DatabaseTarget, poolSize: number): Promise<S
       ...(target.schema !== undefined ? { options: `-c search_path="${target.schema}"` } : {}),
     },
     target.schema !== undefined ? { schema: target.schema } : undefined,
-  );
-  return new PrismaClient({ adapter }) as unknown as SqlClient;
+  ).connect();
+  return adapterClient(adapter, "$n");
 }

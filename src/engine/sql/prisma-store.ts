@@ -7,6 +7,7 @@ import {
   type SetOptions,
   SYSTEM_CLOCK,
 } from "../../core/types.ts";
+import { checkStep } from "../counter.ts";
 import { snapshotGet, snapshotHGet, snapshotHGetAll, snapshotsMGet } from "../snapshot.ts";
 import type { FieldSelection, KvStore, Snapshot, SnapshotSource } from "../types.ts";
 import { type SqlClient, SqlContext } from "./context.ts";
@@ -98,8 +99,8 @@ export class PrismaStore implements KvStore, SnapshotSource {
     return this.incrBy(key, 1);
   }
 
-  decr(key: string, by = 1): Promise<number> {
-    return this.incrBy(key, -by);
+  async decr(key: string, by = 1): Promise<number> {
+    return this.incrBy(key, -checkStep(by));
   }
 
   incrBy(key: string, by: number): Promise<number> {
