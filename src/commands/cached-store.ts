@@ -1,4 +1,13 @@
-import type { JsonValue, KeysOptions, KeysPage, LockResult, SetOptions, StoreKind } from "../core/types.ts";
+import { KvError } from "../core/errors.ts";
+import {
+  JsonText,
+  type JsonValue,
+  type KeysOptions,
+  type KeysPage,
+  type LockResult,
+  type SetOptions,
+  type StoreKind,
+} from "../core/types.ts";
 import { checkStep } from "../engine/counter.ts";
 import { Engine, type L1Options } from "../engine/engine.ts";
 import type { FieldSelection, KvStore, Snapshot, SnapshotSource } from "../engine/types.ts";
@@ -26,15 +35,18 @@ export class CachedStore implements KvStore, SnapshotSource {
   async #run<T>(command: Command, input: unknown): Promise<T> {
     const outcome = await execute(command, this.engine, input);
     if (!outcome.ok) throw outcome.error;
-    return outcome.result as T;
+    // A value read as JSON text is parsed here: a fresh copy, which the caller may change.
+    return (outcome.result instanceof JsonText ? outcome.result.parse() : outcome.result) as T;
   }
 
   /** Like `#run`, with a missing key or field as `undefined` instead of `NotFoundError`. */
   async #found<T>(command: Command, input: unknown): Promise<T | undefined> {
-    const outcome = await execute(command, this.engine, input);
-    if (!outcome.ok && outcome.error.code === "NOT_FOUND") return undefined;
-    if (!outcome.ok) throw outcome.error;
-    return structuredClone(outcome.result) as T;
+    try {
+      return await this.#run<T>(command, input);
+    } catch (error) {
+      if (error instanceof KvError && error.code === "NOT_FOUND") return undefined;
+      throw error;
+    }
   }
 
   async inspect(key: string, fields: FieldSelection = "none"): Promise<Snapshot> {
@@ -94,7 +106,7 @@ export class CachedStore implements KvStore, SnapshotSource {
   }
 
   async hGetAll(key: string): Promise<Record<string, JsonValue>> {
-    return structuredClone(await this.#run<Record<string, JsonValue>>(COMMANDS.hgetall, { key }));
+    return this.#run(COMMANDS.hgetall, { key });
   }
 
   hDel(key: string, fields: string[]): Promise<number> {
@@ -122,7 +134,7 @@ export class CachedStore implements KvStore, SnapshotSource {
   }
 
   async mGet(keys: string[]): Promise<Record<string, JsonValue>> {
-    return structuredClone(await this.#run<Record<string, JsonValue>>(COMMANDS.mget, { keys }));
+    return this.#run(COMMANDS.mget, { keys });
   }
 
   keys(options: KeysOptions = {}): Promise<KeysPage> {

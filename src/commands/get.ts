@@ -1,5 +1,6 @@
 import { NotFoundError } from "../core/errors.ts";
-import { snapshotGet } from "../engine/snapshot.ts";
+import { JsonText } from "../core/types.ts";
+import { snapshotGetJson } from "../engine/snapshot.ts";
 import { defineCommand } from "./command.ts";
 import { keyInput } from "./input.ts";
 
@@ -10,8 +11,8 @@ import { keyInput } from "./input.ts";
 export const get = defineCommand("get", {
   input: keyInput,
   run: async (ctx, { key }) => {
-    const value = snapshotGet(await ctx.read(key, "none"));
-    if (value === undefined) throw new NotFoundError("key not found");
-    return value;
+    const json = snapshotGetJson(await ctx.read(key, "none"));
+    if (json === undefined) throw new NotFoundError("key not found");
+    return new JsonText(json);
   },
 });

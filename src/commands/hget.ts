@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { NotFoundError } from "../core/errors.ts";
-import { snapshotHGet } from "../engine/snapshot.ts";
+import { JsonText } from "../core/types.ts";
+import { snapshotHGetJson } from "../engine/snapshot.ts";
 import { defineCommand } from "./command.ts";
 import { keySchema } from "./input.ts";
 
@@ -12,9 +13,9 @@ export const hget = defineCommand("hget", {
   input: z.strictObject({ key: keySchema, field: keySchema }),
   run: async (ctx, { key, field }) => {
     const snapshot = await ctx.read(key, [field]);
-    const value = snapshotHGet(snapshot, field);
-    if (value === undefined)
+    const json = snapshotHGetJson(snapshot, field);
+    if (json === undefined)
       throw new NotFoundError(`${snapshot.kind === "none" ? "key" : "field"} not found`);
-    return value;
+    return new JsonText(json);
   },
 });

@@ -1,4 +1,4 @@
-import { snapshotHGetAll } from "../engine/snapshot.ts";
+import { snapshotHGetAllJson } from "../engine/snapshot.ts";
 import { defineCommand } from "./command.ts";
 import { keyInput } from "./input.ts";
 
@@ -8,5 +8,5 @@ import { keyInput } from "./input.ts";
  */
 export const hgetall = defineCommand("hgetall", {
   input: keyInput,
-  run: async (ctx, { key }) => snapshotHGetAll(await ctx.read(key, "all")),
+  run: async (ctx, { key }) => snapshotHGetAllJson(await ctx.read(key, "all")),
 });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { snapshotsMGet } from "../engine/snapshot.ts";
+import { snapshotsMGetJson } from "../engine/snapshot.ts";
 import { defineCommand } from "./command.ts";
 import { batch, keySchema } from "./input.ts";
 
@@ -12,6 +12,6 @@ export const mget = defineCommand("mget", {
   input: z.strictObject({ keys: batch(keySchema) }),
   run: async (ctx, { keys }) => {
     const unique = [...new Set(keys)];
-    return snapshotsMGet(unique, await ctx.readMany(unique));
+    return snapshotsMGetJson(unique, await ctx.readMany(unique));
   },
 });

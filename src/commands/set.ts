@@ -22,6 +22,6 @@ export const set = defineCommand("set", {
   keep: ({ key, value, ttlMs }, written, startedAt) => {
     if (!written) return undefined;
     const expiresAt = ttlMs === undefined ? null : startedAt + ttlMs;
-    return { key, snapshot: { kind: "string", value: structuredClone(value), expiresAt }, expiresAt };
+    return { key, snapshot: { kind: "string", json: JSON.stringify(value), expiresAt }, expiresAt };
   },
 });

@@ -44,6 +44,27 @@ export interface LockResult {
 /** Which backend a store talks to. */
 export type StoreKind = "memory" | "sqlite" | "postgresql" | "d1";
 
+/**
+ * A JSON value as its encoded text: what a read answers when the text is at hand, so that the
+ * HTTP layer sends it as is instead of parsing and encoding it again.
+ */
+export class JsonText {
+  readonly json: string;
+
+  constructor(json: string) {
+    this.json = json;
+  }
+
+  /** A fresh copy of the value. */
+  parse(): JsonValue {
+    return JSON.parse(this.json) as JsonValue;
+  }
+
+  toJSON(): JsonValue {
+    return this.parse();
+  }
+}
+
 /** An object with no prototype, so that keys such as `__proto__` are plain own properties. */
 export function createRecord<T>(): Record<string, T> {
   return Object.create(null) as Record<string, T>;

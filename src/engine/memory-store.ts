@@ -64,15 +64,11 @@ export class MemoryStore implements KvStore, SnapshotSource {
   async inspect(key: string, fields: FieldSelection = "none"): Promise<Snapshot> {
     const entry = this.#live(key);
     if (entry === undefined) return { kind: "none" };
-    if (entry.kind === "string")
-      return { kind: "string", value: parse(entry.json), expiresAt: entry.expiresAt };
-    const map = new Map<string, JsonValue | undefined>();
+    if (entry.kind === "string") return { kind: "string", json: entry.json, expiresAt: entry.expiresAt };
+    const map = new Map<string, string | undefined>();
     const names =
       fields === "all" ? [...entry.fields.keys()].sort(compareBytes) : fields === "none" ? [] : fields;
-    for (const f of names) {
-      const json = entry.fields.get(f);
-      map.set(f, json === undefined ? undefined : parse(json));
-    }
+    for (const f of names) map.set(f, entry.fields.get(f));
     return { kind: "hash", expiresAt: entry.expiresAt, fields: map, complete: fields === "all" };
   }
 

@@ -40,14 +40,15 @@ export interface KvStore {
 }
 
 /** What one key holds, with its expiry (epoch ms, null for none): what the L1 cache keeps. */
+/** Values are kept as the JSON text the store holds: a read answers it without parsing it. */
 export type Snapshot =
   | { kind: "none" }
-  | { kind: "string"; value: JsonValue; expiresAt: number | null }
+  | { kind: "string"; json: string; expiresAt: number | null }
   | {
       kind: "hash";
       expiresAt: number | null;
-      /** The fields read; a requested field that is absent maps to undefined. */
-      fields: Map<string, JsonValue | undefined>;
+      /** The fields read, as JSON text; a requested field that is absent maps to undefined. */
+      fields: Map<string, string | undefined>;
       /** Whether `fields` holds every field of the hash. */
       complete: boolean;
     };

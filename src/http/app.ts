@@ -13,6 +13,7 @@ import {
   UnauthorizedError,
   WIRE_CODES,
 } from "../core/errors.ts";
+import { JsonText } from "../core/types.ts";
 import type { Runtime } from "../engine/runtime.ts";
 import { type AuthPolicy, authenticate } from "./auth.ts";
 import { parseQuery, readJson } from "./request.ts";
@@ -95,7 +96,13 @@ export function createApp(options: AppOptions): Hono {
     const outcome = await execute(command, runtime.engine, input, { noCache });
     if (outcome.cache !== undefined) c.header("X-KV-Cache", outcome.cache);
     if (!outcome.ok) throw outcome.error;
-    return c.json({ result: outcome.result });
+    const { result } = outcome;
+    if (result instanceof JsonText) {
+      // Already JSON text (an L1 hit, or the value as stored): sent as is, never parsed.
+      c.header("Content-Type", "application/json");
+      return c.body(`{"result":${result.json}}`);
+    }
+    return c.json({ result });
   });
 
   return app;

@@ -1,7 +1,7 @@
 import { compareBytes } from "../../core/bytes.ts";
 import type { JsonValue, SetOptions } from "../../core/types.ts";
 import type { FieldSelection, Snapshot } from "../types.ts";
-import { parseJson, type Row, type SqlContext, T_ENTRIES, T_FIELDS } from "./context.ts";
+import { type Row, type SqlContext, T_ENTRIES, T_FIELDS } from "./context.ts";
 import { raw, sql } from "./dialect.ts";
 
 // Strings and whole keys: reads of a key's state, writes that replace it, its TTL.
@@ -30,10 +30,10 @@ export async function inspect(
   const first = rows[0];
   if (first === undefined) return { kind: "none" };
   const expiresAt = first.expires_at === null ? null : Number(first.expires_at);
-  if (first.kind === "string") return { kind: "string", value: parseJson(first.value), expiresAt };
-  const map = new Map<string, JsonValue | undefined>();
+  if (first.kind === "string") return { kind: "string", json: first.value as string, expiresAt };
+  const map = new Map<string, string | undefined>();
   if (Array.isArray(fields)) for (const f of fields) map.set(f, undefined);
-  for (const row of rows) if (row.field != null) map.set(ctx.dec(row.field), parseJson(row.fvalue));
+  for (const row of rows) if (row.field != null) map.set(ctx.dec(row.field), row.fvalue as string);
   return { kind: "hash", expiresAt, fields: map, complete: fields === "all" };
 }
 
@@ -52,7 +52,7 @@ export async function inspectMany(ctx: SqlContext, keys: string[]): Promise<Map<
     out.set(
       ctx.dec(row.key),
       row.kind === "string"
-        ? { kind: "string", value: parseJson(row.value), expiresAt }
+        ? { kind: "string", json: row.value as string, expiresAt }
         : { kind: "hash", expiresAt, fields: new Map(), complete: false },
     );
   }
