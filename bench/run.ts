@@ -1,26 +1,35 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
+import Database from "better-sqlite3";
+import { Redis } from "ioredis";
 import pg from "pg";
 
 /**
- * `npm run bench`: requests per second of tierkv's hot paths over real HTTP, each as a ratio to
- * a bare Hono route measured in the same run on the same machine. `--write` updates BENCHMARKS.md.
+ * `npm run bench`: tierkv against what a user would pick instead, in ONE run, every server
+ * behind the same Hono + node-server stack and driven over loopback from this process: a bare
+ * route (the ceiling), an in-memory Map, the raw driver (better-sqlite3, pg), Redis through
+ * ioredis, and Keyv on the same database. Each figure is also a ratio to the baselines measured
+ * beside it in the same round; rounds alternate and the tables give medians. `--write` writes
+ * BENCHMARKS.md and bench/chart.svg.
  */
 const root = join(import.meta.dirname, "..");
 const TOKEN = "bench-token";
-const DURATION_S = Number(process.env.BENCH_SECONDS ?? 5);
-const CONNECTIONS = 50;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 1.5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const BASELINE = "bare Hono route (baseline)";
 const PG_URL = process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/test";
+const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+const HOT_KEYS = 1000;
+const VALUE = { name: "John", points: 42, tags: ["a", "b"] };
 
 interface Server {
   url: string;
   child: ChildProcess;
 }
+
+const children: ChildProcess[] = [];
 
 function start(script: string, env: Record<string, string>): Promise<Server> {
   const child = spawn(process.execPath, ["--import", "tsx", join(root, script)], {
@@ -28,6 +37,7 @@ function start(script: string, env: Record<string, string>): Promise<Server> {
     env: { ...process.env, PORT: "0", KV_TOKEN: TOKEN, KV_SWEEP_INTERVAL_MS: "0", ...env },
     stdio: ["ignore", "pipe", "inherit"],
   });
+  children.push(child);
   return new Promise((resolve, reject) => {
     let out = "";
     child.stdout?.on("data", (chunk: Buffer) => {
@@ -39,34 +49,125 @@ function start(script: string, env: Record<string, string>): Promise<Server> {
   });
 }
 
-async function post(url: string, path: string, body: unknown): Promise<void> {
+async function call(url: string, method: string, path: string, body?: unknown): Promise<unknown> {
   const res = await fetch(`${url}/api/kv/${path}`, {
-    method: "POST",
+    method,
     headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
-    body: JSON.stringify(body),
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
-  if (res.status !== 200) throw new Error(`${path} answered ${res.status}`);
+  if (res.status !== 200) throw new Error(`${path} answered ${res.status}: ${await res.text()}`);
+  return ((await res.json()) as { result: unknown }).result;
 }
 
-async function measure(
-  url: string,
-  request: { method?: "GET" | "POST"; path: string; body?: unknown },
-): Promise<number> {
+/** One kind of request, as autocannon sends it. */
+interface Load {
+  requests: autocannon.Request[];
+}
+
+const pick = (n: number) => Math.floor(Math.random() * n);
+const json = (body: unknown) => JSON.stringify(body);
+const post = (path: string, body: () => unknown): autocannon.Request => ({
+  method: "POST",
+  path: `/api/kv/${path}`,
+  setupRequest: (req) => ({ ...req, body: json(body()) }),
+});
+const getOf = (path: () => string): autocannon.Request => ({
+  method: "GET",
+  setupRequest: (req) => ({ ...req, path: `/api/kv/${path()}` }),
+});
+
+/** The scenarios of the run: what each sends, and at which connection counts. */
+const SCENARIOS: { name: string; load: Load; connections: number[]; tierkv: "cached" | "direct" }[] = [
+  {
+    name: "get, L1 hit",
+    load: { requests: [getOf(() => "get?key=hot")] },
+    connections: [1, 10, 50],
+    tierkv: "cached",
+  },
+  {
+    name: "get, no L1",
+    load: { requests: [getOf(() => `get?key=k${pick(HOT_KEYS)}`)] },
+    connections: [1, 10, 50],
+    tierkv: "direct",
+  },
+  {
+    name: "set",
+    load: { requests: [post("set", () => ({ key: `w${pick(HOT_KEYS)}`, value: VALUE }))] },
+    connections: [1, 10, 50],
+    tierkv: "cached",
+  },
+  {
+    name: "incr, one hot key",
+    load: { requests: [post("incr", () => ({ key: "counter" }))] },
+    connections: [1, 10, 50],
+    tierkv: "cached",
+  },
+  {
+    name: "incr, 1,000 keys",
+    load: { requests: [post("incr", () => ({ key: `c${pick(HOT_KEYS)}` }))] },
+    connections: [50],
+    tierkv: "cached",
+  },
+  {
+    name: "hset + hgetall",
+    load: {
+      requests: [
+        post("hset", () => ({ key: `h${pick(100)}`, fields: { a: 1, b: "two", c: [3] } })),
+        getOf(() => `hgetall?key=h${pick(100)}`),
+      ],
+    },
+    connections: [50],
+    tierkv: "cached",
+  },
+  {
+    name: "mget, 100 keys",
+    load: { requests: [post("mget", () => ({ keys: Array.from({ length: 100 }, (_, i) => `k${i}`) }))] },
+    connections: [50],
+    tierkv: "cached",
+  },
+  {
+    name: "90/10 read/write, 1,000 keys",
+    load: {
+      // Nine reads, then a write, per connection (autocannon cycles through the list).
+      requests: [
+        ...Array.from({ length: 9 }, () => getOf(() => `get?key=k${pick(HOT_KEYS)}`)),
+        post("set", () => ({ key: `k${pick(HOT_KEYS)}`, value: VALUE })),
+      ],
+    },
+    connections: [50],
+    tierkv: "cached",
+  },
+];
+
+interface Figure {
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+async function measure(url: string, load: Load, connections: number, seconds = SECONDS): Promise<Figure> {
   const result = await autocannon({
-    url: `${url}/api/kv/${request.path}`,
-    method: request.method ?? "GET",
-    connections: CONNECTIONS,
-    duration: DURATION_S,
+    url,
+    connections,
+    duration: seconds,
     headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
-    ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
+    requests: load.requests,
   });
-  if (result.non2xx > 0 || result.errors > 0) {
-    throw new Error(`${request.path}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+  if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
+    throw new Error(`${url}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
   }
-  return result.requests.average;
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
 }
 
-async function pgAvailable(): Promise<boolean> {
+function median(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+/** Which servers answer a scenario, by the name the tables give them. */
+type Targets = Map<string, string>;
+
+async function pgReachable(): Promise<boolean> {
   const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2_000 });
   try {
     await client.connect();
@@ -78,106 +179,473 @@ async function pgAvailable(): Promise<boolean> {
   }
 }
 
-interface Scenario {
-  name: string;
-  measure: () => Promise<number>;
+async function redisReachable(): Promise<boolean> {
+  const redis = new Redis(REDIS_URL, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  try {
+    await redis.connect();
+    return (await redis.ping()) === "PONG";
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+/** Writes the keys every scenario reads, through the server's own routes. */
+async function seed(url: string): Promise<void> {
+  await call(url, "POST", "set", { key: "hot", value: VALUE });
+  for (let i = 0; i < HOT_KEYS; i += 100) {
+    await Promise.all(
+      Array.from({ length: 100 }, (_, j) => call(url, "POST", "set", { key: `k${i + j}`, value: VALUE })),
+    );
+  }
+  await call(url, "POST", "hset", { key: "h0", fields: { a: 1 } });
 }
+
+interface Row {
+  scenario: string;
+  connections: number;
+  server: string;
+  rps: number[];
+  p50: number[];
+  p99: number[];
+}
+
+// ---- scale ----------------------------------------------------------------------------------
+
+/** Fills tierkv's own table with `n` keys `s0…` straight in SQL (the server reads them as keys). */
+async function fillSqlite(path: string, n: number, expiredAt?: number): Promise<void> {
+  const db = new Database(path);
+  db.pragma("busy_timeout = 15000");
+  const insert = db.prepare(
+    `INSERT OR REPLACE INTO "kv_entries" ("key", "kind", "value", "expires_at") VALUES (?, 'string', ?, ?)`,
+  );
+  const text = JSON.stringify(VALUE);
+  const prefix = expiredAt === undefined ? "s" : "x";
+  db.transaction(() => {
+    for (let i = 0; i < n; i++) insert.run(`${prefix}${i}`, text, expiredAt ?? null);
+  })();
+  db.close();
+}
+
+async function fillPg(url: string, schema: string, n: number, expiredAt?: number): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const prefix = expiredAt === undefined ? "s" : "x";
+  await client.query(
+    `INSERT INTO "${schema}"."kv_entries" ("key", "kind", "value", "expires_at")
+     SELECT '${prefix}' || g, 'string', $1, $2::bigint FROM generate_series(0, $3::int - 1) AS g
+     ON CONFLICT ("key") DO NOTHING`,
+    [JSON.stringify(VALUE), expiredAt ?? null, n],
+  );
+  await client.end();
+}
+
+/** How many expired rows are still in the table (the sweep's work left). */
+async function expiredRows(label: string, url: string, schema: string): Promise<number> {
+  const query = `SELECT count(*) AS n FROM "kv_entries" WHERE "expires_at" IS NOT NULL AND "expires_at" <= 1`;
+  if (label === "SQLite") {
+    const db = new Database(url.slice("file:".length));
+    const n = (db.prepare(query).get() as { n: number }).n;
+    db.close();
+    return n;
+  }
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  const { rows } = await client.query(query.replace(`"kv_entries"`, `"${schema}"."kv_entries"`));
+  await client.end();
+  return Number(rows[0]?.n);
+}
+
+function rssKiB(pid: number | undefined): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+}
+
+function versions(): string[] {
+  const pkg = (name: string) =>
+    (
+      JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")) as {
+        version: string;
+      }
+    ).version;
+  const cmd = (file: string, args: string[]) => {
+    try {
+      return execFileSync(file, args, { encoding: "utf8" }).trim().split("\n")[0] ?? "";
+    } catch {
+      return "not found";
+    }
+  };
+  return [
+    `Node ${process.version}`,
+    `tierkv ${(JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string }).version}`,
+    `hono ${pkg("hono")}, @hono/node-server ${pkg("@hono/node-server")}, prisma ${pkg("prisma")}`,
+    `better-sqlite3 ${pkg("better-sqlite3")}, pg ${pkg("pg")}, ioredis ${pkg("ioredis")}, keyv ${pkg("keyv")}, @keyv/sqlite ${pkg("@keyv/sqlite")}, @keyv/postgres ${pkg("@keyv/postgres")}`,
+    `autocannon ${pkg("autocannon")}`,
+    cmd("psql", ["--version"]),
+    cmd("redis-server", ["--version"]),
+  ];
+}
+
+// ---- main -----------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
+  const began = Date.now();
   const dir = mkdtempSync(join(tmpdir(), "tierkv-bench-"));
-  const servers: Server[] = [];
-  const scenarios: Scenario[] = [];
   const schema = `bench_${process.pid}`;
-  let usesPg = false;
-  const results = new Map<string, { rps: number[]; ratio: number[] }>();
+  const pgUrl = `${PG_URL}${PG_URL.includes("?") ? "&" : "?"}schema=${schema}`;
+  const hasPg = await pgReachable();
+  const hasRedis = await redisReachable();
+  const missing: string[] = [];
+  if (!hasPg) missing.push("PostgreSQL (tierkv, pg, Keyv on PostgreSQL): no server at the test URL");
+  if (!hasRedis) missing.push("Redis via ioredis: no server at the test URL");
+  const rows: Row[] = [];
+  const scale: string[] = [];
   try {
-    const bare = await start("bench/bare-server.ts", {});
-    servers.push(bare);
-    const baseline = () => measure(bare.url, { path: "get?key=k" });
-
-    const targets: { label: string; url: string }[] = [
-      { label: "SQLite", url: `file:${join(dir, "kv.db")}` },
-    ];
-    if (await pgAvailable()) {
-      usesPg = true;
-      targets.push({ label: "PostgreSQL", url: `${PG_URL}?schema=${schema}` });
-    } else {
-      console.warn("PostgreSQL did not answer: its rows are left out");
-    }
-    for (const target of targets) {
-      const cached = await start("src/adapters/node-server.ts", { DATABASE_URL: target.url });
-      const direct = await start("src/adapters/node-server.ts", {
-        DATABASE_URL: target.url,
-        KV_L1_TTL_MS: "0",
-      });
-      servers.push(cached, direct);
-      await post(cached.url, "set", { key: "k", value: { name: "John", points: 42 } });
-      scenarios.push(
-        { name: `get, warm L1 (${target.label})`, measure: () => measure(cached.url, { path: "get?key=k" }) },
-        { name: `get, L1 off (${target.label})`, measure: () => measure(direct.url, { path: "get?key=k" }) },
-        {
-          name: `set (${target.label})`,
-          measure: () => measure(direct.url, { method: "POST", path: "set", body: { key: "w", value: "v" } }),
-        },
-        {
-          name: `incr (${target.label})`,
-          measure: () => measure(direct.url, { method: "POST", path: "incr", body: { key: "n" } }),
-        },
+    const shared: Targets = new Map();
+    shared.set("bare route", (await start("bench/bare-server.ts", {})).url);
+    shared.set("Map", (await start("bench/baseline-server.ts", { BASELINE: "map" })).url);
+    if (hasRedis) {
+      const redis = new Redis(REDIS_URL);
+      await redis.del("counter", ...Array.from({ length: HOT_KEYS }, (_, i) => `c${i}`));
+      redis.disconnect();
+      shared.set(
+        "Redis (ioredis)",
+        (await start("bench/baseline-server.ts", { BASELINE: "redis", BASELINE_URL: REDIS_URL })).url,
       );
     }
-    // Each scenario is paired with a baseline measured just before it, ROUNDS times: a shared
-    // machine's drift then moves both sides of a ratio, and the median drops the outliers.
+    const databases: { label: string; url: string; raw: string; keyv: string; rawUrl: string }[] = [
+      {
+        label: "SQLite",
+        url: `file:${join(dir, "kv.db")}`,
+        raw: "sqlite",
+        keyv: "keyv-sqlite",
+        rawUrl: join(dir, "raw.db"),
+      },
+    ];
+    if (hasPg)
+      databases.push({ label: "PostgreSQL", url: pgUrl, raw: "pg", keyv: "keyv-pg", rawUrl: PG_URL });
+    const perDb = new Map<string, { cached: string; direct: string; raw: string; keyv: string }>();
+    for (const db of databases) {
+      const cached = await start("src/adapters/node-server.ts", { DATABASE_URL: db.url });
+      const direct = await start("src/adapters/node-server.ts", { DATABASE_URL: db.url, KV_L1_TTL_MS: "0" });
+      const raw = await start("bench/baseline-server.ts", { BASELINE: db.raw, BASELINE_URL: db.rawUrl });
+      const keyv = await start("bench/baseline-server.ts", {
+        BASELINE: db.keyv,
+        BASELINE_URL: db.raw === "sqlite" ? join(dir, "keyv.db") : db.rawUrl,
+      });
+      perDb.set(db.label, { cached: cached.url, direct: direct.url, raw: raw.url, keyv: keyv.url });
+      for (const url of [cached.url, raw.url, keyv.url]) await seed(url);
+    }
+    await seed(shared.get("Map") as string);
+    if (hasRedis) await seed(shared.get("Redis (ioredis)") as string);
+
+    // Rounds alternate over every scenario and server, so drift on a shared machine moves every
+    // figure of a round alike; ratios are taken within a round, then the median across rounds.
     for (let round = 0; round < ROUNDS; round++) {
-      for (const scenario of scenarios) {
-        const base = await baseline();
-        const rps = await scenario.measure();
-        const entry = results.get(scenario.name) ?? { rps: [], ratio: [] };
-        entry.rps.push(rps);
-        entry.ratio.push(rps / base);
-        results.set(scenario.name, entry);
-        const bareEntry = results.get(BASELINE) ?? { rps: [], ratio: [] };
-        bareEntry.rps.push(base);
-        bareEntry.ratio.push(1);
-        results.set(BASELINE, bareEntry);
+      for (const scenario of SCENARIOS) {
+        for (const connections of scenario.connections) {
+          const targets: [string, string][] = [...shared];
+          for (const [label, servers] of perDb) {
+            targets.push([`tierkv ${label}`, scenario.tierkv === "cached" ? servers.cached : servers.direct]);
+            targets.push([`${label === "SQLite" ? "better-sqlite3" : "pg"}`, servers.raw]);
+            targets.push([`Keyv ${label}`, servers.keyv]);
+          }
+          for (const [server, url] of targets) {
+            const figure = await measure(url, scenario.load, connections).catch((error: unknown) => {
+              throw new Error(`${scenario.name} on ${server}: ${(error as Error).message}`);
+            });
+            let row = rows.find(
+              (r) => r.scenario === scenario.name && r.connections === connections && r.server === server,
+            );
+            if (row === undefined) {
+              row = { scenario: scenario.name, connections, server, rps: [], p50: [], p99: [] };
+              rows.push(row);
+            }
+            row.rps.push(figure.rps);
+            row.p50.push(figure.p50);
+            row.p99.push(figure.p99);
+          }
+        }
+      }
+      console.error(`round ${round + 1}/${ROUNDS} done after ${Math.round((Date.now() - began) / 1000)} s`);
+    }
+
+    // Scale: a keyspace of 10k, then 1M keys, read and written without L1, and one keys page.
+    for (const db of databases) {
+      const servers = perDb.get(db.label);
+      if (servers === undefined) continue;
+      const fill = (n: number, expiredAt?: number) =>
+        db.raw === "sqlite"
+          ? fillSqlite(db.url.slice("file:".length), n, expiredAt)
+          : fillPg(PG_URL, schema, n, expiredAt);
+      for (const n of [10_000, 1_000_000]) {
+        await fill(n);
+        const get = await measure(servers.direct, { requests: [getOf(() => `get?key=s${pick(n)}`)] }, 50);
+        const set = await measure(
+          servers.direct,
+          { requests: [post("set", () => ({ key: `s${pick(n)}`, value: VALUE }))] },
+          50,
+        );
+        const page = await measure(
+          servers.direct,
+          { requests: [getOf(() => `keys?pattern=s${pick(10)}*&limit=100`)] },
+          10,
+        );
+        scale.push(
+          `| ${db.label} | ${n.toLocaleString("en")} | ${Math.round(get.rps)} | ${Math.round(set.rps)} | ${Math.round(page.rps)} (p99 ${page.p99} ms) |`,
+        );
       }
     }
   } finally {
-    for (const server of servers) server.child.kill("SIGTERM");
+    for (const child of children) child.kill("SIGTERM");
     await Promise.all(
-      servers.map((s) => (s.child.exitCode === null ? new Promise((r) => s.child.once("exit", r)) : null)),
+      children.map((c) => (c.exitCode === null ? new Promise((r) => c.once("exit", r)) : null)),
     );
     rmSync(dir, { recursive: true, force: true });
-    if (usesPg) {
+    if (hasPg) {
+      const client = new pg.Client({ connectionString: PG_URL });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await client.query(`DROP TABLE IF EXISTS bench_kv, bench_kv_hash, bench_keyv`);
+      await client.end();
+    }
+  }
+
+  const sweep = await sweepStall(hasPg);
+  const rss = await fullL1Rss();
+  const report = render(rows, scale, sweep, rss, missing, Math.round((Date.now() - began) / 1000));
+  console.log(report.markdown);
+  if (process.argv.includes("--write")) {
+    writeFileSync(join(root, "BENCHMARKS.md"), report.markdown);
+    writeFileSync(join(root, "bench", "chart.svg"), report.svg);
+  }
+}
+
+/** How long 100k expired rows take to sweep, and the p99 of reads served meanwhile (SQLite, PostgreSQL). */
+async function sweepStall(hasPg: boolean): Promise<string[]> {
+  const out: string[] = [];
+  const dir = mkdtempSync(join(tmpdir(), "tierkv-sweep-"));
+  const schema = `bench_sweep_${process.pid}`;
+  const targets = [{ label: "SQLite", url: `file:${join(dir, "kv.db")}` }];
+  if (hasPg) targets.push({ label: "PostgreSQL", url: `${PG_URL}?schema=${schema}` });
+  try {
+    for (const target of targets) {
+      const server = await start("src/adapters/node-server.ts", {
+        DATABASE_URL: target.url,
+        KV_L1_TTL_MS: "0",
+      });
+      await seed(server.url);
+      const quiet = await measure(
+        server.url,
+        { requests: [getOf(() => `get?key=k${pick(HOT_KEYS)}`)] },
+        10,
+        2,
+      );
+      server.child.kill("SIGTERM");
+      await new Promise((r) => server.child.once("exit", r));
+      if (target.label === "SQLite") await fillSqlite(target.url.slice("file:".length), 100_000, 1);
+      else await fillPg(PG_URL, schema, 100_000, 1);
+      // The sweep runs a second after start, inside the measured window.
+      const sweeping = await start("src/adapters/node-server.ts", {
+        DATABASE_URL: target.url,
+        KV_L1_TTL_MS: "0",
+        KV_SWEEP_INTERVAL_MS: "1000",
+      });
+      const during = await measure(
+        sweeping.url,
+        { requests: [getOf(() => `get?key=k${pick(HOT_KEYS)}`)] },
+        10,
+        4,
+      );
+      sweeping.child.kill("SIGTERM");
+      await new Promise((r) => sweeping.child.once("exit", r));
+      const left = await expiredRows(target.label, target.url, schema);
+      const swept = left === 0 ? "all 100,000 swept" : `${left} NOT swept`;
+      out.push(
+        `| ${target.label} | ${quiet.p99} ms | ${during.p99} ms | ${Math.max(0, during.p99 - quiet.p99)} ms | ${swept} |`,
+      );
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    if (hasPg) {
       const client = new pg.Client({ connectionString: PG_URL });
       await client.connect();
       await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       await client.end();
     }
   }
-  const names = [BASELINE, ...scenarios.map((sc) => sc.name)];
-  const table = [
-    "| scenario | req/s (median) | ratio to bare route (median) |",
-    "|---|---:|---:|",
-    ...names.map((name) => {
-      const r = results.get(name) ?? { rps: [0], ratio: [0] };
-      return `| ${name} | ${Math.round(median(r.rps))} | ${median(r.ratio).toFixed(2)} |`;
-    }),
-  ].join("\n");
-  console.log(table);
-  if (process.argv.includes("--write")) {
-    writeFileSync(
-      join(root, "BENCHMARKS.md"),
-      `# Benchmarks\n\n\`npm run bench -- --write\`: ${CONNECTIONS} connections over real HTTP, ${DURATION_S} s per measurement,\n${ROUNDS} rounds. Each scenario is measured right after the bare Hono route (the baseline); the\ntable gives the medians. Load generator and servers share one machine's cores, so compare\nratios, not absolute numbers, across machines.\n\n${table}\n`,
+  return out;
+}
+
+/** The server's RSS with its L1 full (10,000 entries of about 1 KiB). */
+async function fullL1Rss(): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), "tierkv-rss-"));
+  try {
+    const server = await start("src/adapters/node-server.ts", { DATABASE_URL: `file:${join(dir, "kv.db")}` });
+    const before = rssKiB(server.child.pid);
+    const value = { text: "x".repeat(1000) };
+    for (let i = 0; i < 10_000; i += 200) {
+      await Promise.all(
+        Array.from({ length: 200 }, (_, j) => call(server.url, "POST", "set", { key: `r${i + j}`, value })),
+      );
+    }
+    for (let i = 0; i < 10_000; i += 200) {
+      await Promise.all(Array.from({ length: 200 }, (_, j) => call(server.url, "GET", `get?key=r${i + j}`)));
+    }
+    const after = rssKiB(server.child.pid);
+    server.child.kill("SIGTERM");
+    await new Promise((r) => server.child.once("exit", r));
+    return `RSS ${Math.round(before / 1024)} MiB after start, ${Math.round(after / 1024)} MiB with 10,000 L1 entries of 1 KiB values (KV_L1_MAX_ENTRIES default).`;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The ratio of a server's median req/s to a baseline's, per round, then the median. */
+function ratio(rows: Row[], scenario: string, connections: number, server: string, baseline: string): number {
+  const a = rows.find((r) => r.scenario === scenario && r.connections === connections && r.server === server);
+  const b = rows.find(
+    (r) => r.scenario === scenario && r.connections === connections && r.server === baseline,
+  );
+  if (a === undefined || b === undefined) return Number.NaN;
+  return median(a.rps.map((x, i) => x / (b.rps[i] ?? Number.NaN)));
+}
+
+function fmt(n: number): string {
+  return Number.isNaN(n) ? "missing" : n.toFixed(2);
+}
+
+function render(
+  rows: Row[],
+  scale: string[],
+  sweep: string[],
+  rss: string,
+  missing: string[],
+  seconds: number,
+) {
+  const cpu = cpus()[0]?.model ?? "unknown CPU";
+  const lines: string[] = [];
+  lines.push("# Benchmarks", "");
+  lines.push(
+    `Written by \`npm run bench -- --write\` in ${seconds} s: ${ROUNDS} rounds, ${SECONDS} s per measurement, autocannon over loopback from its own process. Every server runs the same Hono + \`@hono/node-server\` stack with the same routes and bodies; only the store behind it differs. Load generator and servers share the machine's cores, so the ratios (taken within a round, then the median of the rounds) are what carries over between machines, not the req/s.`,
+    "",
+    `Machine: ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB. ${versions().join("; ")}.`,
+    "",
+  );
+  if (missing.length > 0) lines.push(`**Missing baselines:** ${missing.join("; ")}.`, "");
+  lines.push("![throughput per scenario at 50 connections](bench/chart.svg)", "");
+  lines.push("## Targets (50 connections)", "", "| target | SQLite | PostgreSQL |", "|---|---:|---:|");
+  const target = (label: string, scenario: string, baseline: (db: string) => string) =>
+    `| ${label} | ${fmt(ratio(rows, scenario, 50, "tierkv SQLite", baseline("SQLite")))} | ${fmt(ratio(rows, scenario, 50, "tierkv PostgreSQL", baseline("PostgreSQL")))} |`;
+  const rawOf = (db: string) => (db === "SQLite" ? "better-sqlite3" : "pg");
+  lines.push(
+    `${target("get, L1 hit ÷ bare route (≥ 0.8)", "get, L1 hit", () => "bare route")}`,
+    `${target("get, L1 hit ÷ Redis (≥ 1.0)", "get, L1 hit", () => "Redis (ioredis)")}`,
+    `${target("get, no L1 ÷ raw driver (≥ 1.0)", "get, no L1", rawOf)}`,
+    `${target("get, no L1 ÷ Keyv (≥ 2.0)", "get, no L1", (db) => `Keyv ${db}`)}`,
+    `${target("set ÷ raw driver (≥ 1.0)", "set", rawOf)}`,
+    `${target("set ÷ Keyv (≥ 2.0)", "set", (db) => `Keyv ${db}`)}`,
+    `${target("incr, hot key ÷ raw driver (≥ 1.0)", "incr, one hot key", rawOf)}`,
+    `${target("incr, hot key ÷ Keyv (≥ 2.0)", "incr, one hot key", (db) => `Keyv ${db}`)}`,
+    "",
+  );
+  lines.push(
+    "## All figures",
+    "",
+    "req/s and latency are medians over the rounds; the last columns are tierkv's ratio to each baseline in the same round (tierkv rows only).",
+    "",
+    "| scenario | conns | server | req/s | p50 ms | p99 ms | ÷ bare | ÷ Redis | ÷ raw driver | ÷ Keyv |",
+    "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+  );
+  for (const row of rows) {
+    const db = row.server.startsWith("tierkv ") ? row.server.slice("tierkv ".length) : undefined;
+    const r = (baseline: string) =>
+      db === undefined ? "" : fmt(ratio(rows, row.scenario, row.connections, row.server, baseline));
+    lines.push(
+      `| ${row.scenario} | ${row.connections} | ${row.server} | ${Math.round(median(row.rps))} | ${median(row.p50)} | ${median(row.p99)} | ${r("bare route")} | ${r("Redis (ioredis)")} | ${db === undefined ? "" : r(rawOf(db))} | ${db === undefined ? "" : r(`Keyv ${db}`)} |`,
     );
   }
+  lines.push(
+    "",
+    "## Scale",
+    "",
+    "tierkv with L1 off, keys spread over the whole keyspace (get and set at 50 connections; one `keys` page of 100 matching `s<digit>*` at 10).",
+    "",
+    "| database | keys | get req/s | set req/s | keys page req/s |",
+    "|---|---:|---:|---:|---:|",
+    ...scale,
+    "",
+    "Sweep of 100,000 expired rows while reads run at 10 connections (the sweep starts 1 s into a 4 s window):",
+    "",
+    "| database | p99 without sweep | p99 with sweep | stall added at p99 | rows |",
+    "|---|---:|---:|---:|---|",
+    ...sweep,
+    "",
+    rss,
+    "",
+  );
+  return { markdown: lines.join("\n"), svg: chart(rows) };
+}
+
+/** A horizontal bar chart of req/s at 50 connections, one group per scenario. */
+function chart(rows: Row[]): string {
+  const at50 = rows.filter((r) => r.connections === 50);
+  const scenarios = [...new Set(at50.map((r) => r.scenario))];
+  const servers = [...new Set(at50.map((r) => r.server))];
+  const colors = [
+    "#999999",
+    "#bbbbbb",
+    "#d62728",
+    "#1f77b4",
+    "#aec7e8",
+    "#2ca02c",
+    "#ff7f0e",
+    "#ffbb78",
+    "#98df8a",
+  ];
+  const max = Math.max(...at50.map((r) => median(r.rps)), 1);
+  const bar = 12;
+  const groupHeight = servers.length * bar + 18;
+  const left = 190;
+  const width = 900;
+  const height = scenarios.length * groupHeight + 40 + servers.length * 16;
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`,
+    `<text x="10" y="16" font-size="13">req/s at 50 connections (median of rounds)</text>`,
+  ];
+  scenarios.forEach((scenario, g) => {
+    const y0 = 30 + g * groupHeight;
+    parts.push(`<text x="10" y="${y0 + 12}">${scenario}</text>`);
+    servers.forEach((server, s) => {
+      const row = at50.find((r) => r.scenario === scenario && r.server === server);
+      if (row === undefined) return;
+      const value = median(row.rps);
+      const w = Math.max(1, ((width - left - 80) * value) / max);
+      const y = y0 + s * bar;
+      parts.push(
+        `<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${bar - 2}" fill="${colors[s % colors.length]}"/>`,
+        `<text x="${left + w + 4}" y="${y + bar - 3}">${Math.round(value)}</text>`,
+      );
+    });
+  });
+  const legendY = 30 + scenarios.length * groupHeight;
+  servers.forEach((server, s) => {
+    parts.push(
+      `<rect x="10" y="${legendY + s * 16}" width="10" height="10" fill="${colors[s % colors.length]}"/>`,
+      `<text x="26" y="${legendY + s * 16 + 9}">${server}</text>`,
+    );
+  });
+  parts.push("</svg>");
+  return `${parts.join("\n")}\n`;
 }
 
 main().catch((error: unknown) => {
   console.error(error);
+  for (const child of children) child.kill("SIGTERM");
   process.exit(1);
 });

@@ -32,11 +32,8 @@ function decode(s: string, name: string): string {
   }
 }
 
-/** Reads a JSON object body of at most 16 MiB from a request. */
-export async function readJson(request: Request): Promise<unknown> {
-  const declared = Number(request.headers.get("Content-Length") ?? "0");
-  if (declared > MAX_BODY_BYTES)
-    throw new PayloadTooLargeError(`the request body is over ${MAX_BODY_BYTES} bytes`);
+/** A body of unknown length, refused as soon as it passes the cap. */
+async function readCapped(request: Request): Promise<Uint8Array> {
   const body = request.body;
   if (body === null) throw new BadRequestError("a JSON body is required");
   const reader = body.getReader();
@@ -58,6 +55,21 @@ export async function readJson(request: Request): Promise<unknown> {
     bytes.set(chunk, at);
     at += chunk.byteLength;
   }
+  return bytes;
+}
+
+/** Reads a JSON object body of at most 16 MiB from a request. */
+export async function readJson(request: Request): Promise<unknown> {
+  const length = request.headers.get("Content-Length");
+  const declared = length === null ? undefined : Number(length);
+  if (declared !== undefined && declared > MAX_BODY_BYTES)
+    throw new PayloadTooLargeError(`the request body is over ${MAX_BODY_BYTES} bytes`);
+  // With a Content-Length within the cap, the HTTP layer delivers exactly that many bytes: read
+  // them at once (the Node server's fast path). Without one, count the chunks as they come.
+  const bytes =
+    declared !== undefined && Number.isSafeInteger(declared)
+      ? new Uint8Array(await request.arrayBuffer())
+      : await readCapped(request);
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
