@@ -77,12 +77,23 @@ export async function startServer(
       `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
   });
+  // One sweep at a time, and close() waits for the one under way before it closes the database.
+  let sweeping: Promise<void> | undefined;
   const sweeper =
     config.sweepIntervalMs > 0
       ? setInterval(() => {
-          runtime.engine
+          sweeping ??= runtime.engine
             .sweep()
-            .catch((error: unknown) => console.error("tierkv: sweep failed:", (error as Error).message));
+            .then(
+              () => {},
+              (error: unknown) => {
+                const cause = ((error as { cause?: unknown }).cause ?? error) as Error;
+                console.error("tierkv: sweep failed:", cause.message);
+              },
+            )
+            .finally(() => {
+              sweeping = undefined;
+            });
         }, config.sweepIntervalMs)
       : undefined;
   sweeper?.unref();
@@ -99,6 +110,7 @@ export async function startServer(
           // Idle keep-alive sockets would hold close() open; in-flight requests still finish.
           (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
         });
+        await sweeping;
         await runtime.engine.close();
       })();
       return closing;

@@ -46,9 +46,11 @@ export function withEnvelope(
   logError: (error: unknown, c: Context) => void = (error) => console.error("tierkv: internal error", error),
 ): Hono {
   let unavailableLoggedAt = 0;
+  // Set before the response exists, so it is part of it: changing a finished response's headers
+  // would make the Node server build a full Fetch Response for every request.
   app.use(async (c, next) => {
+    c.header("Cache-Control", "no-store");
     await next();
-    c.res.headers.set("Cache-Control", "no-store");
   });
   app.onError((error, c) => {
     const kv = error instanceof KvError && WIRE.has(error.code) ? error : new InternalError();

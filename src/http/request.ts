@@ -24,6 +24,7 @@ export function parseQuery(url: string): Record<string, string> {
 }
 
 function decode(s: string, name: string): string {
+  if (!s.includes("%") && !s.includes("+")) return s;
   try {
     return decodeURIComponent(s.replace(/\+/g, " "));
   } catch {
