@@ -608,7 +608,8 @@ Profiles (\`node --cpu-prof\` on the server under wrk and autocannon load) and i
 - **Reading the request body through a web stream cost more than the SQL.** A POST body read through \`request.body.getReader()\` made \`set\` about 2–4k req/s whatever the store; reading it at once when its length is declared (the Node server's fast path) lifted \`set\` on SQLite from about 2k to 9k req/s.
 - **An L1 hit now does no I/O, no zod, no copy and no JSON round trip**: the entry holds the JSON text the database returned, and the answer is \`{"result":\` + that text + \`}\`. What is left per request is the HTTP work every route pays (auth, query decoding, the envelope's headers) on the one core the server gets while the load generator takes the other: under wrk, a bare route answers 51–60k req/s and an L1 hit 20–31k. The bare route does none of that work, so 0.8 of it is out of reach without dropping parts of the contract; against Redis behind the same stack the L1 hit is level.
 - **Against the raw drivers** tierkv still pays, per request, the token check, input validation, the command layer and its L1 bookkeeping, and statements that also filter on expiry and type; the raw baselines do none of these. On PostgreSQL the remaining gap is round trips: \`hset\` is a transaction of six statements (BEGIN, expired-key cleanup, header upsert, field count, field upsert, COMMIT) where the raw baseline runs one statement, which is why \`hset + hgetall\` is furthest behind.
-- **Not done yet:** coalescing concurrent reads into one \`WHERE key IN …\` statement and grouping concurrent writes into one transaction (the lever for PostgreSQL's round trips and for SQLite's per-statement overhead under load), a one-statement \`hset\`, and merging concurrent \`incr\`s of one key.
+- **Concurrent whole-key reads share one statement**: every \`get\`/\`exists\` that misses L1 in the same turn of the event loop goes out as one \`WHERE key IN …\` (at most 100 keys), which on PostgreSQL turns many round trips into one.
+- **Not done yet:** grouping concurrent writes into one transaction or multi-row statement (the lever left for \`set\` and \`incr\`), a one-statement \`hset\`, and merging concurrent \`incr\`s of one key.
 `;
 
 /** A horizontal bar chart of req/s at 50 connections, one group per scenario. */
@@ -635,6 +636,7 @@ function chart(rows: Row[]): string {
   const height = scenarios.length * groupHeight + 40 + servers.length * 16;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`,
+    "<title>tierkv and its baselines: req/s per scenario at 50 connections</title>",
     `<text x="10" y="16" font-size="13">req/s at 50 connections (median of rounds)</text>`,
   ];
   scenarios.forEach((scenario, g) => {

@@ -7,6 +7,7 @@ import {
   type SetOptions,
   SYSTEM_CLOCK,
 } from "../../core/types.ts";
+import { Coalescer } from "../coalesce.ts";
 import { checkStep } from "../counter.ts";
 import { snapshotGet, snapshotHGet, snapshotHGetAll, snapshotsMGet } from "../snapshot.ts";
 import type { FieldSelection, KvStore, Snapshot, SnapshotSource } from "../types.ts";
@@ -43,6 +44,7 @@ export class PrismaStore implements KvStore, SnapshotSource {
   readonly kind: "sqlite" | "postgresql";
   readonly #sql: SqlContext;
   readonly #onClose: (() => Promise<void>) | undefined;
+  readonly #reads: Coalescer<Snapshot>;
 
   constructor(options: PrismaStoreOptions) {
     this.kind = options.dialect.name;
@@ -56,9 +58,12 @@ export class PrismaStore implements KvStore, SnapshotSource {
         ? { isolateTransactions: options.isolateTransactions }
         : {}),
     });
+    this.#reads = new Coalescer((keys) => strings.inspectMany(this.#sql, keys));
   }
 
   inspect(key: string, fields: FieldSelection = "none"): Promise<Snapshot> {
+    // Whole-key reads of concurrent requests share one statement (`WHERE key IN …`).
+    if (fields === "none") return this.#reads.load(key);
     return strings.inspect(this.#sql, key, fields);
   }
 

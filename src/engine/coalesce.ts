@@ -1,0 +1,53 @@
+/**
+ * Coalesces concurrent loads of single keys into one call for many: every key asked for in
+ * the same turn of the event loop goes out together (at most `max` a call), and each caller
+ * gets its own answer. A failed call fails only the keys it carried, each with the same error
+ * it would have had alone.
+ */
+export class Coalescer<V> {
+  readonly #load: (keys: string[]) => Promise<Map<string, V>>;
+  readonly #max: number;
+  #waiting = new Map<string, { resolve: (value: V) => void; reject: (error: unknown) => void }[]>();
+  #scheduled = false;
+
+  constructor(load: (keys: string[]) => Promise<Map<string, V>>, max = 100) {
+    this.#load = load;
+    this.#max = max;
+  }
+
+  load(key: string): Promise<V> {
+    return new Promise<V>((resolve, reject) => {
+      const waiters = this.#waiting.get(key);
+      if (waiters === undefined) this.#waiting.set(key, [{ resolve, reject }]);
+      else waiters.push({ resolve, reject });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  #flush(): void {
+    this.#scheduled = false;
+    const all = this.#waiting;
+    this.#waiting = new Map();
+    const keys = [...all.keys()];
+    for (let i = 0; i < keys.length; i += this.#max) {
+      const batch = keys.slice(i, i + this.#max);
+      this.#load(batch).then(
+        (found) => {
+          for (const key of batch) {
+            const value = found.get(key);
+            for (const waiter of all.get(key) ?? []) {
+              if (value === undefined) waiter.reject(new Error(`no answer for a requested key`));
+              else waiter.resolve(value);
+            }
+          }
+        },
+        (error: unknown) => {
+          for (const key of batch) for (const waiter of all.get(key) ?? []) waiter.reject(error);
+        },
+      );
+    }
+  }
+}

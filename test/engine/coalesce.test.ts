@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import { Coalescer } from "../../src/engine/coalesce.ts";
+
+describe("Coalescer", () => {
+  it("answers loads of the same turn with one call, each caller its own value", async () => {
+    const calls: string[][] = [];
+    const c = new Coalescer<string>(async (keys) => {
+      calls.push(keys);
+      return new Map(keys.map((k) => [k, `v:${k}`]));
+    });
+    const answers = await Promise.all([c.load("a"), c.load("b"), c.load("a")]);
+    expect(answers).toEqual(["v:a", "v:b", "v:a"]);
+    expect(calls).toEqual([["a", "b"]]);
+    expect(await c.load("c")).toBe("v:c");
+    expect(calls).toEqual([["a", "b"], ["c"]]);
+  });
+
+  it("splits a large turn into calls of at most max keys", async () => {
+    const sizes: number[] = [];
+    const c = new Coalescer<number>(async (keys) => {
+      sizes.push(keys.length);
+      return new Map(keys.map((k) => [k, Number(k)]));
+    }, 10);
+    const answers = await Promise.all(Array.from({ length: 25 }, (_, i) => c.load(String(i))));
+    expect(answers).toEqual(Array.from({ length: 25 }, (_, i) => i));
+    expect(sizes).toEqual([10, 10, 5]);
+  });
+
+  it("fails only the callers of the call that failed, with its error", async () => {
+    const c = new Coalescer<string>(async (keys) => {
+      if (keys.includes("bad")) throw new Error("down");
+      return new Map(keys.map((k) => [k, k]));
+    }, 1);
+    const [bad, good] = await Promise.allSettled([c.load("bad"), c.load("good")]);
+    expect(bad).toMatchObject({ status: "rejected", reason: { message: "down" } });
+    expect(good).toEqual({ status: "fulfilled", value: "good" });
+  });
+});
