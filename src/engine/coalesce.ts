@@ -51,3 +51,42 @@ export class Coalescer<V> {
     }
   }
 }
+
+/**
+ * Groups concurrent writes into one call: every item added in the same turn of the event loop
+ * goes out together (at most `max` a call), and each `add` resolves once the call that carried
+ * it has committed, or rejects with its error.
+ */
+export class Batcher<I> {
+  readonly #run: (items: I[]) => Promise<void>;
+  readonly #max: number;
+  #waiting: { item: I; resolve: () => void; reject: (error: unknown) => void }[] = [];
+
+  constructor(run: (items: I[]) => Promise<void>, max = 100) {
+    this.#run = run;
+    this.#max = max;
+  }
+
+  add(item: I): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (this.#waiting.length === 0) setImmediate(() => this.#flush());
+      this.#waiting.push({ item, resolve, reject });
+    });
+  }
+
+  #flush(): void {
+    const all = this.#waiting;
+    this.#waiting = [];
+    for (let i = 0; i < all.length; i += this.#max) {
+      const batch = all.slice(i, i + this.#max);
+      this.#run(batch.map((w) => w.item)).then(
+        () => {
+          for (const w of batch) w.resolve();
+        },
+        (error: unknown) => {
+          for (const w of batch) w.reject(error);
+        },
+      );
+    }
+  }
+}

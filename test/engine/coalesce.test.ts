@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Coalescer } from "../../src/engine/coalesce.ts";
+import { Batcher, Coalescer } from "../../src/engine/coalesce.ts";
 
 describe("Coalescer", () => {
   it("answers loads of the same turn with one call, each caller its own value", async () => {
@@ -34,5 +34,28 @@ describe("Coalescer", () => {
     const [bad, good] = await Promise.allSettled([c.load("bad"), c.load("good")]);
     expect(bad).toMatchObject({ status: "rejected", reason: { message: "down" } });
     expect(good).toEqual({ status: "fulfilled", value: "good" });
+  });
+});
+
+describe("Batcher", () => {
+  it("writes the items of one turn in one call, acknowledging each after it", async () => {
+    const calls: number[][] = [];
+    let committed = false;
+    const b = new Batcher<number>(async (items) => {
+      calls.push(items);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      committed = true;
+    });
+    const acks = [1, 2, 3].map((n) => b.add(n).then(() => committed));
+    expect(await Promise.all(acks)).toEqual([true, true, true]);
+    expect(calls).toEqual([[1, 2, 3]]);
+  });
+
+  it("rejects every item of a failed call with its error, and only those", async () => {
+    const b = new Batcher<string>(async (items) => {
+      if (items.includes("bad")) throw new Error("refused");
+    }, 2);
+    const results = await Promise.allSettled(["bad", "x", "y"].map((item) => b.add(item)));
+    expect(results.map((r) => r.status)).toEqual(["rejected", "rejected", "fulfilled"]);
   });
 });

@@ -7,7 +7,7 @@ import {
   type SetOptions,
   SYSTEM_CLOCK,
 } from "../../core/types.ts";
-import { Coalescer } from "../coalesce.ts";
+import { Batcher, Coalescer } from "../coalesce.ts";
 import { checkStep } from "../counter.ts";
 import { snapshotGet, snapshotHGet, snapshotHGetAll, snapshotsMGet } from "../snapshot.ts";
 import type { FieldSelection, KvStore, Snapshot, SnapshotSource } from "../types.ts";
@@ -45,6 +45,7 @@ export class PrismaStore implements KvStore, SnapshotSource {
   readonly #sql: SqlContext;
   readonly #onClose: (() => Promise<void>) | undefined;
   readonly #reads: Coalescer<Snapshot>;
+  readonly #sets: Batcher<strings.StringRow>;
 
   constructor(options: PrismaStoreOptions) {
     this.kind = options.dialect.name;
@@ -59,6 +60,7 @@ export class PrismaStore implements KvStore, SnapshotSource {
         : {}),
     });
     this.#reads = new Coalescer((keys) => strings.inspectMany(this.#sql, keys));
+    this.#sets = new Batcher((rows) => strings.writeStrings(this.#sql, rows));
   }
 
   inspect(key: string, fields: FieldSelection = "none"): Promise<Snapshot> {
@@ -75,8 +77,12 @@ export class PrismaStore implements KvStore, SnapshotSource {
     return snapshotGet(await this.inspect(key));
   }
 
-  set(key: string, value: JsonValue, options: SetOptions = {}): Promise<boolean> {
-    return strings.set(this.#sql, key, value, options);
+  async set(key: string, value: JsonValue, options: SetOptions = {}): Promise<boolean> {
+    if (options.nx || options.xx) return strings.set(this.#sql, key, value, options);
+    // Plain sets of concurrent requests share one statement; each is acknowledged once it committed.
+    const expiresAt = options.ttlMs === undefined ? null : this.#sql.clock.now() + options.ttlMs;
+    await this.#sets.add({ key, json: JSON.stringify(value), expiresAt });
+    return true;
   }
 
   async setEx(key: string, value: JsonValue, ttlMs: number): Promise<true> {

@@ -122,22 +122,41 @@ export async function expire(ctx: SqlContext, name: string, ttlMs: number): Prom
   return n > 0;
 }
 
+/** One string to write: its key, its JSON text and its expiry (epoch ms, null for none). */
+export interface StringRow {
+  key: string;
+  json: string;
+  expiresAt: number | null;
+}
+
+/**
+ * Writes strings in one statement, each replacing its key's type and TTL; of a key given more
+ * than once, the last row wins (as if they ran in order).
+ */
+export async function writeStrings(ctx: SqlContext, rows: readonly StringRow[]): Promise<void> {
+  const last = new Map<string, StringRow>();
+  for (const row of rows) last.set(row.key, row);
+  // Rows in key order: concurrent batches then lock their keys in one order and cannot deadlock.
+  const cells = [...last.values()]
+    .sort((a, b) => compareBytes(a.key, b.key))
+    .map((row) => [ctx.enc(row.key), "string", row.json, row.expiresAt]);
+  await ctx.run((db) =>
+    db.$executeRaw(
+      sql`INSERT INTO ${T_ENTRIES} ("key", "kind", "value", "expires_at") ${ctx.dialect.rows(cells)}
+          ON CONFLICT ("key") DO UPDATE SET "kind" = 'string', "value" = excluded."value", "expires_at" = excluded."expires_at"`,
+    ),
+  );
+}
+
 export async function mSet(
   ctx: SqlContext,
   pairs: Record<string, JsonValue>,
   options: { ttlMs?: number } = {},
 ): Promise<true> {
-  const now = ctx.clock.now();
-  const expiresAt = options.ttlMs === undefined ? null : now + options.ttlMs;
-  // Rows in key order: concurrent batches then lock their keys in one order and cannot deadlock.
-  const rows = Object.keys(pairs)
-    .sort(compareBytes)
-    .map((key) => [ctx.enc(key), "string", JSON.stringify(pairs[key]), expiresAt]);
-  await ctx.run((db) =>
-    db.$executeRaw(
-      sql`INSERT INTO ${T_ENTRIES} ("key", "kind", "value", "expires_at") ${ctx.dialect.rows(rows)}
-          ON CONFLICT ("key") DO UPDATE SET "kind" = 'string', "value" = excluded."value", "expires_at" = excluded."expires_at"`,
-    ),
+  const expiresAt = options.ttlMs === undefined ? null : ctx.clock.now() + options.ttlMs;
+  await writeStrings(
+    ctx,
+    Object.keys(pairs).map((key) => ({ key, json: JSON.stringify(pairs[key]), expiresAt })),
   );
   return true;
 }
