@@ -71,7 +71,9 @@ export function createWorker<Env extends CloudflareEnv>(backend: WorkerBackend<E
   const isolateRuntime = (env: Env): Runtime => {
     if (runtime !== undefined) return runtime;
     const config: Config = loadConfig({ ...variables(env), DATABASE_URL: backend.describe });
-    runtime = createRuntime(config, new PrismaStore({ client, dialect: backend.dialect }));
+    // Each request has its own database client, found through AsyncLocalStorage: a statement
+    // shared by several requests would run on one request's client for all of them.
+    runtime = createRuntime(config, new PrismaStore({ client, dialect: backend.dialect, coalesce: false }));
     return runtime;
   };
   const withDatabase = <T>(env: Env, ctx: ExecutionContext, fn: () => Promise<T>): Promise<T> =>

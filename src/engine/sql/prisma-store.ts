@@ -32,6 +32,11 @@ export interface PrismaStoreOptions {
   onClose?: () => Promise<void>;
   /** Keep other statements out while a transaction is open (single-connection SQLite). */
   isolateTransactions?: boolean;
+  /**
+   * Let concurrent requests share statements (whole-key reads, plain sets); default true. Off
+   * where each request has a connection of its own that no other request may use (workerd).
+   */
+  coalesce?: boolean;
 }
 
 /**
@@ -44,8 +49,8 @@ export class PrismaStore implements KvStore, SnapshotSource {
   readonly kind: "sqlite" | "postgresql";
   readonly #sql: SqlContext;
   readonly #onClose: (() => Promise<void>) | undefined;
-  readonly #reads: Coalescer<Snapshot>;
-  readonly #sets: Batcher<strings.StringRow>;
+  readonly #reads: Coalescer<Snapshot> | undefined;
+  readonly #sets: Batcher<strings.StringRow> | undefined;
 
   constructor(options: PrismaStoreOptions) {
     this.kind = options.dialect.name;
@@ -59,13 +64,15 @@ export class PrismaStore implements KvStore, SnapshotSource {
         ? { isolateTransactions: options.isolateTransactions }
         : {}),
     });
-    this.#reads = new Coalescer((keys) => strings.inspectMany(this.#sql, keys));
-    this.#sets = new Batcher((rows) => strings.writeStrings(this.#sql, rows));
+    if (options.coalesce !== false) {
+      this.#reads = new Coalescer((keys) => strings.inspectMany(this.#sql, keys));
+      this.#sets = new Batcher((rows) => strings.writeStrings(this.#sql, rows));
+    }
   }
 
   inspect(key: string, fields: FieldSelection = "none"): Promise<Snapshot> {
     // Whole-key reads of concurrent requests share one statement (`WHERE key IN …`).
-    if (fields === "none") return this.#reads.load(key);
+    if (fields === "none" && this.#reads !== undefined) return this.#reads.load(key);
     return strings.inspect(this.#sql, key, fields);
   }
 
@@ -78,7 +85,8 @@ export class PrismaStore implements KvStore, SnapshotSource {
   }
 
   async set(key: string, value: JsonValue, options: SetOptions = {}): Promise<boolean> {
-    if (options.nx || options.xx) return strings.set(this.#sql, key, value, options);
+    if (options.nx || options.xx || this.#sets === undefined)
+      return strings.set(this.#sql, key, value, options);
     // Plain sets of concurrent requests share one statement; each is acknowledged once it committed.
     const expiresAt = options.ttlMs === undefined ? null : this.#sql.clock.now() + options.ttlMs;
     await this.#sets.add({ key, json: JSON.stringify(value), expiresAt });
