@@ -52,23 +52,27 @@ export class Coalescer<V> {
   }
 }
 
+/** What one item of a batch came to: its value, or the error it alone failed with. */
+export type Settled<R> = { ok: true; value: R } | { ok: false; error: unknown };
+
 /**
  * Groups concurrent writes into one call: every item added in the same turn of the event loop
- * goes out together (at most `max` a call), and each `add` resolves once the call that carried
- * it has committed, or rejects with its error.
+ * goes out together (at most `max` a call), and each `add` settles once the call that carried
+ * it has committed. The call answers each item's own outcome, in order; when it throws, every item
+ * it carried fails with that error.
  */
-export class Batcher<I> {
-  readonly #run: (items: I[]) => Promise<void>;
+export class Batcher<I, R> {
+  readonly #run: (items: I[]) => Promise<readonly Settled<R>[]>;
   readonly #max: number;
-  #waiting: { item: I; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  #waiting: { item: I; resolve: (value: R) => void; reject: (error: unknown) => void }[] = [];
 
-  constructor(run: (items: I[]) => Promise<void>, max = 100) {
+  constructor(run: (items: I[]) => Promise<readonly Settled<R>[]>, max = 100) {
     this.#run = run;
     this.#max = max;
   }
 
-  add(item: I): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  add(item: I): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
       if (this.#waiting.length === 0) setImmediate(() => this.#flush());
       this.#waiting.push({ item, resolve, reject });
     });
@@ -80,8 +84,13 @@ export class Batcher<I> {
     for (let i = 0; i < all.length; i += this.#max) {
       const batch = all.slice(i, i + this.#max);
       this.#run(batch.map((w) => w.item)).then(
-        () => {
-          for (const w of batch) w.resolve();
+        (settled) => {
+          batch.forEach((w, n) => {
+            const outcome = settled[n];
+            if (outcome === undefined) w.reject(new Error("no outcome for a batched write"));
+            else if (outcome.ok) w.resolve(outcome.value);
+            else w.reject(outcome.error);
+          });
         },
         (error: unknown) => {
           for (const w of batch) w.reject(error);

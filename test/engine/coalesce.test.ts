@@ -41,10 +41,11 @@ describe("Batcher", () => {
   it("writes the items of one turn in one call, acknowledging each after it", async () => {
     const calls: number[][] = [];
     let committed = false;
-    const b = new Batcher<number>(async (items) => {
+    const b = new Batcher<number, undefined>(async (items) => {
       calls.push(items);
       await new Promise((resolve) => setTimeout(resolve, 5));
       committed = true;
+      return items.map(() => ({ ok: true, value: undefined }));
     });
     const acks = [1, 2, 3].map((n) => b.add(n).then(() => committed));
     expect(await Promise.all(acks)).toEqual([true, true, true]);
@@ -52,10 +53,25 @@ describe("Batcher", () => {
   });
 
   it("rejects every item of a failed call with its error, and only those", async () => {
-    const b = new Batcher<string>(async (items) => {
+    const b = new Batcher<string, string>(async (items) => {
       if (items.includes("bad")) throw new Error("refused");
+      return items.map((value) => ({ ok: true, value }));
     }, 2);
     const results = await Promise.allSettled(["bad", "x", "y"].map((item) => b.add(item)));
     expect(results.map((r) => r.status)).toEqual(["rejected", "rejected", "fulfilled"]);
+  });
+
+  it("settles each item with the outcome the call answered for it", async () => {
+    const b = new Batcher<number, number>(async (items) =>
+      items.map((n) =>
+        n < 0 ? { ok: false, error: new Error(`negative ${n}`) } : { ok: true, value: n * 2 },
+      ),
+    );
+    const results = await Promise.allSettled([1, -1, 3].map((n) => b.add(n)));
+    expect(results).toEqual([
+      { status: "fulfilled", value: 2 },
+      { status: "rejected", reason: new Error("negative -1") },
+      { status: "fulfilled", value: 6 },
+    ]);
   });
 });

@@ -408,8 +408,50 @@ export function storeContract(
 
     it("answers concurrent increments exactly", async () => {
       const k = key("concurrent");
-      await Promise.all(Array.from({ length: 50 }, () => kv.incr(k)));
+      const answers = await Promise.all(Array.from({ length: 50 }, () => kv.incr(k)));
       expect(await kv.get(k)).toBe(50);
+      // Each caller sees the value after its own step, as if they ran one after another.
+      expect([...answers].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    });
+
+    it("gives each of concurrent increments its own answer or error, as Redis would", async () => {
+      const near = key("near-max");
+      const mixed = key("mixed");
+      const word = key("word");
+      const fresh = key("fresh");
+      await kv.set(near, Number.MAX_SAFE_INTEGER - 2);
+      await kv.set(mixed, 10);
+      await kv.set(word, "abc");
+      const results = await Promise.allSettled([
+        kv.incr(near),
+        kv.incrBy(fresh, 5),
+        kv.incr(near),
+        kv.incrBy(mixed, 5),
+        kv.incr(word),
+        kv.incr(near),
+        kv.decr(mixed, 20),
+        kv.incrBy(fresh, -7),
+        kv.incrBy(mixed, 1),
+      ]);
+      const outcome = (r: PromiseSettledResult<number>) =>
+        r.status === "fulfilled" ? r.value : (r.reason as { code: string }).code;
+      expect(results.map(outcome)).toEqual([
+        Number.MAX_SAFE_INTEGER - 1,
+        5,
+        Number.MAX_SAFE_INTEGER,
+        15,
+        "NOT_INTEGER",
+        "OVERFLOW",
+        -5,
+        -2,
+        -4,
+      ]);
+      expect(await kv.mGet([near, mixed, word, fresh])).toEqual({
+        [near]: Number.MAX_SAFE_INTEGER,
+        [mixed]: -4,
+        [word]: "abc",
+        [fresh]: -2,
+      });
     });
 
     it("never loses a write that runs beside a failing hash write", async () => {

@@ -21,6 +21,8 @@ import * as strings from "./strings.ts";
 
 export type { SqlClient, SqlRunner } from "./context.ts";
 
+const DONE = { ok: true, value: undefined } as const;
+
 /** Options of `PrismaStore`. */
 export interface PrismaStoreOptions {
   client: SqlClient;
@@ -33,7 +35,7 @@ export interface PrismaStoreOptions {
   /** Keep other statements out while a transaction is open (single-connection SQLite). */
   isolateTransactions?: boolean;
   /**
-   * Let concurrent requests share statements (whole-key reads, plain sets); default true. Off
+   * Let concurrent requests share statements (whole-key reads, plain sets, increments); default true. Off
    * where each request has a connection of its own that no other request may use (workerd).
    */
   coalesce?: boolean;
@@ -50,7 +52,8 @@ export class PrismaStore implements KvStore, SnapshotSource {
   readonly #sql: SqlContext;
   readonly #onClose: (() => Promise<void>) | undefined;
   readonly #reads: Coalescer<Snapshot> | undefined;
-  readonly #sets: Batcher<strings.StringRow> | undefined;
+  readonly #sets: Batcher<strings.StringRow, undefined> | undefined;
+  readonly #incrs: Batcher<counters.Increment, number> | undefined;
 
   constructor(options: PrismaStoreOptions) {
     this.kind = options.dialect.name;
@@ -66,7 +69,11 @@ export class PrismaStore implements KvStore, SnapshotSource {
     });
     if (options.coalesce !== false) {
       this.#reads = new Coalescer((keys) => strings.inspectMany(this.#sql, keys));
-      this.#sets = new Batcher((rows) => strings.writeStrings(this.#sql, rows));
+      this.#sets = new Batcher(async (rows) => {
+        await strings.writeStrings(this.#sql, rows);
+        return rows.map(() => DONE);
+      });
+      this.#incrs = new Batcher((items) => counters.incrMany(this.#sql, items));
     }
   }
 
@@ -122,8 +129,10 @@ export class PrismaStore implements KvStore, SnapshotSource {
     return this.incrBy(key, -checkStep(by));
   }
 
-  incrBy(key: string, by: number): Promise<number> {
-    return counters.incrBy(this.#sql, key, by);
+  async incrBy(key: string, by: number): Promise<number> {
+    // Increments of concurrent requests share one statement; each gets the value it would alone.
+    if (this.#incrs === undefined) return counters.incrBy(this.#sql, key, by);
+    return this.#incrs.add({ key, by: checkStep(by) });
   }
 
   hSet(key: string, fields: Record<string, JsonValue>): Promise<number> {
