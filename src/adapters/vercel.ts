@@ -5,6 +5,7 @@ import { createRuntime, type Runtime } from "../engine/runtime.ts";
 import { openPrismaStore } from "../engine/sql/open.ts";
 import { createApp } from "../http/app.ts";
 import { createSweepApp } from "../http/cron.ts";
+import type { RedisEndpoint } from "../http/redis.ts";
 import { checkServerlessDatabase, configured } from "./serverless.ts";
 
 let instance: Runtime | undefined;
@@ -31,7 +32,12 @@ export function instanceRuntime(): Runtime {
  * anonymous callers unless `KV_ALLOW_ANONYMOUS=1`.
  */
 export function createEndpointApp(name: EndpointName): Hono {
-  return createApp({ runtime: instanceRuntime, endpoints: [name] });
+  return createApp({ runtime: instanceRuntime, endpoints: [name], redis: [] });
+}
+
+/** One endpoint of the Redis protocol (SPEC §7) as its own function. */
+export function createRedisEndpointApp(endpoint: RedisEndpoint): Hono {
+  return createApp({ runtime: instanceRuntime, endpoints: [], redis: [endpoint] });
 }
 
 /** The expiry sweep as its own function, for a platform scheduler holding `CRON_SECRET`. */

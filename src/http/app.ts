@@ -16,6 +16,7 @@ import {
 import { JsonText } from "../core/types.ts";
 import type { Runtime } from "../engine/runtime.ts";
 import { type AuthPolicy, authenticate } from "./auth.ts";
+import { REDIS_ENDPOINTS, REDIS_PATH, type RedisEndpoint, redisEndpointOf, serveRedis } from "./redis.ts";
 import { parseQuery, readJson } from "./request.ts";
 
 export { BASE_PATH } from "../core/api.ts";
@@ -26,6 +27,8 @@ export interface AppOptions {
   runtime: () => Runtime;
   /** Which endpoints this app serves: all by default, one in a per-endpoint function. */
   endpoints?: readonly EndpointName[];
+  /** Which endpoints of the Redis protocol (SPEC §7) it serves: all by default. */
+  redis?: readonly RedisEndpoint[];
   /** With no token configured: who may call (the Node server: loopback only; serverless: deny unless allowed). */
   anonymous?: (runtime: Runtime) => AuthPolicy["anonymous"];
   /** The client's address, for the loopback rule. */
@@ -54,6 +57,12 @@ export function withEnvelope(
   });
   app.onError((error, c) => {
     const kv = error instanceof KvError && WIRE.has(error.code) ? error : new InternalError();
+    if (isRedisPath(c.req.path)) {
+      // The Redis protocol's own error form (SPEC §7).
+      if (kv.code === "INTERNAL") logError(error, c);
+      const message = kv.code === "UNAUTHORIZED" ? "Unauthorized" : `ERR ${kv.message}`;
+      return c.json({ error: message }, kv.status as 400);
+    }
     if (kv.code === "INTERNAL") {
       logError(error, c);
     } else if (kv.code === "UNAVAILABLE" && Date.now() - unavailableLoggedAt >= 10_000) {
@@ -72,11 +81,16 @@ export function withEnvelope(
  */
 export function createApp(options: AppOptions): Hono {
   const served = new Set<string>(options.endpoints ?? ENDPOINT_NAMES);
+  const redis = new Set<string>(options.redis ?? REDIS_ENDPOINTS);
   const app = withEnvelope(new Hono(), options.logError);
 
   app.all("*", async (c) => {
     const runtime = options.runtime();
     const path = c.req.path;
+    const endpoint = redisEndpointOf(path);
+    if (endpoint !== undefined && redis.has(endpoint)) {
+      return serveRedis(c, runtime, endpoint, authorize(c, runtime, options));
+    }
     const name = path.startsWith(`${BASE_PATH}/`) ? path.slice(BASE_PATH.length + 1) : "";
     const command = served.has(name) ? COMMANDS[name as EndpointName] : undefined;
     const access = command?.spec.public ? "full" : authorize(c, runtime, options);
@@ -108,6 +122,10 @@ export function createApp(options: AppOptions): Hono {
   });
 
   return app;
+}
+
+function isRedisPath(path: string): boolean {
+  return path === REDIS_PATH || path.startsWith(`${REDIS_PATH}/`);
 }
 
 /** The access the request's token grants; 401 when it grants none. */

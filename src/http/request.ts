@@ -61,6 +61,15 @@ async function readCapped(request: Request): Promise<Uint8Array> {
 
 /** Reads a JSON object body of at most 16 MiB from a request. */
 export async function readJson(request: Request): Promise<unknown> {
+  const parsed = await readJsonValue(request);
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new BadRequestError("the request body must be a JSON object");
+  }
+  return parsed;
+}
+
+/** Reads a JSON body of at most 16 MiB (any JSON value, nested at most 1,000 deep) from a request. */
+export async function readJsonValue(request: Request): Promise<unknown> {
   const length = request.headers.get("Content-Length");
   const declared = length === null ? undefined : Number(length);
   if (declared !== undefined && declared > MAX_BODY_BYTES)
@@ -91,9 +100,6 @@ export async function readJson(request: Request): Promise<unknown> {
       `the request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`,
     );
   }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw new BadRequestError("the request body must be a JSON object");
-  }
   return parsed;
 }
 
@@ -122,6 +128,11 @@ function nestingDepth(text: string): number {
 }
 
 function rejectNonFinite(body: unknown): void {
+  if (typeof body !== "object" || body === null) {
+    if (typeof body === "number" && !Number.isFinite(body))
+      throw new BadRequestError("the body is a number too large to represent");
+    return;
+  }
   for (const [field, value] of Object.entries(body as Record<string, unknown>)) {
     const stack: unknown[] = [value];
     while (stack.length > 0) {

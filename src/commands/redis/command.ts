@@ -1,0 +1,106 @@
+import type { EndpointName } from "../../core/api.ts";
+import { KvError } from "../../core/errors.ts";
+import { JsonText } from "../../core/types.ts";
+import type { Engine } from "../../engine/engine.ts";
+import type { FieldSelection, Snapshot } from "../../engine/types.ts";
+import { CommandContext, execute } from "../command.ts";
+import { COMMANDS } from "../index.ts";
+import { parseInput } from "../input.ts";
+import { RedisError, type Reply, redisErrorOf } from "./reply.ts";
+
+/**
+ * One Redis command: its arity as Redis counts it (the name included; negative for "at least"),
+ * whether it writes, and how it runs. A command parses its arguments and maps them onto the
+ * native command units, so both protocols run one implementation of each operation.
+ */
+export interface RedisCommand {
+  /** Lower case, as Redis names it in its error texts. */
+  readonly name: string;
+  readonly arity: number;
+  readonly write: boolean;
+  run(r: RedisContext, args: readonly string[]): Promise<Reply>;
+}
+
+/** Declares a Redis command unit. */
+export function redisCommand(
+  name: string,
+  arity: number,
+  write: boolean,
+  run: RedisCommand["run"],
+): RedisCommand {
+  return { name, arity, write, run };
+}
+
+/**
+ * What a Redis command runs with: the native units (each run with its own validation, L1
+ * handling and cache outcome), and reads of snapshots through the same L1.
+ */
+export class RedisContext {
+  readonly engine: Engine;
+  readonly #reads: CommandContext;
+  #hit: boolean | undefined;
+
+  constructor(engine: Engine, noCache: boolean) {
+    this.engine = engine;
+    this.#reads = new CommandContext(engine, noCache);
+  }
+
+  /** Runs a native unit on `input` (validated as the native API validates it). */
+  async call(name: EndpointName, input: unknown): Promise<unknown> {
+    const command = COMMANDS[name];
+    const outcome = await execute(command, this.engine, parseInput(command.input, input), {
+      noCache: this.#reads.noCache,
+    });
+    if (outcome.cache !== undefined) this.#hit = (this.#hit ?? true) && outcome.cache === "HIT";
+    if (!outcome.ok) throw outcome.error;
+    return outcome.result;
+  }
+
+  /** A key's snapshot with the given hash fields, from L1 when it holds them. */
+  read(key: string, fields: FieldSelection): Promise<Snapshot> {
+    return this.#reads.read(key, fields);
+  }
+
+  /** Snapshots of many keys (hashes without fields). */
+  readMany(keys: string[]): Promise<Map<string, Snapshot>> {
+    return this.#reads.readMany(keys);
+  }
+
+  /** Whether L1 answered every read of the command. */
+  get cache(): "HIT" | "MISS" | undefined {
+    const reads = this.#reads.cache;
+    if (reads === undefined) return this.#hit === undefined ? undefined : this.#hit ? "HIT" : "MISS";
+    if (this.#hit === undefined) return reads;
+    return reads === "HIT" && this.#hit ? "HIT" : "MISS";
+  }
+}
+
+/** Runs a command, turning tierkv's errors into Redis's; a bug is thrown. */
+export async function runRedis(
+  command: RedisCommand,
+  engine: Engine,
+  args: readonly string[],
+  noCache: boolean,
+): Promise<{ reply: Reply | RedisError; cache: "HIT" | "MISS" | undefined }> {
+  const r = new RedisContext(engine, noCache);
+  try {
+    return { reply: await command.run(r, args), cache: r.cache };
+  } catch (error) {
+    if (error instanceof RedisError) return { reply: error, cache: r.cache };
+    if (error instanceof KvError) return { reply: redisErrorOf(error), cache: r.cache };
+    throw error;
+  }
+}
+
+/**
+ * A stored JSON value in the Redis view (SPEC §7): a JSON string is the string itself; any other
+ * value is its JSON text (`5` → `"5"`).
+ */
+export function redisString(json: string): string {
+  return json.charCodeAt(0) === 0x22 ? (JSON.parse(json) as string) : json;
+}
+
+/** A native unit's JSON-text result in the Redis view. */
+export function redisStringOf(result: unknown): string {
+  return redisString(result instanceof JsonText ? result.json : JSON.stringify(result));
+}

@@ -1,0 +1,157 @@
+import { MAX_TTL_MS } from "../../core/limits.ts";
+import type { KeysPage } from "../../core/types.ts";
+import { integerArg, option } from "./args.ts";
+import { type RedisCommand, type RedisContext, redisCommand } from "./command.ts";
+import { RedisError, Status, SYNTAX } from "./reply.ts";
+
+// Whole keys: deletion, existence, type, TTLs, listings. Writes and TTL reads map onto the
+// native units (delete, exists, expire, ttl, keys).
+
+const del = (name: string) =>
+  redisCommand(name, -2, true, async (r, keys) => {
+    const removed = await Promise.all([...new Set(keys)].map((key) => r.call("delete", { key })));
+    return (removed as number[]).reduce((a, b) => a + b, 0);
+  });
+
+const exists = redisCommand("exists", -2, false, async (r, keys) => {
+  const unique = [...new Set(keys)];
+  const found = new Set<string>();
+  await Promise.all(
+    unique.map(async (key) => {
+      if (await r.call("exists", { key })) found.add(key);
+    }),
+  );
+  return keys.filter((key) => found.has(key)).length;
+});
+
+const type = redisCommand(
+  "type",
+  2,
+  false,
+  async (r, [key]) => new Status((await r.read(key as string, "none")).kind),
+);
+
+/** Milliseconds left, -1 with no expiry, -2 when missing (always from the database). */
+function pttlOf(r: RedisContext, key: string): Promise<number> {
+  return r.call("ttl", { key }) as Promise<number>;
+}
+
+const ttl = redisCommand("ttl", 2, false, async (r, [key]) => {
+  const ms = await pttlOf(r, key as string);
+  return ms < 0 ? ms : Math.floor((ms + 500) / 1000);
+});
+
+const pttl = redisCommand("pttl", 2, false, (r, [key]) => pttlOf(r, key as string));
+
+function expiretime(name: string, unit: number): RedisCommand {
+  return redisCommand(name, 2, false, async (r, [key]) => {
+    const ms = await pttlOf(r, key as string);
+    return ms < 0 ? ms : Math.floor((r.engine.clock.now() + ms) / unit);
+  });
+}
+
+/**
+ * EXPIRE and its kin: the expiry as an instant (`relative`: from now), a key whose expiry is
+ * already past is deleted, as Redis does. The NX/XX/GT/LT conditions need the key's TTL read
+ * and changed in one step, which the native units do not offer yet.
+ */
+function expire(name: string, unit: number, relative: boolean): RedisCommand {
+  return redisCommand(name, -3, true, async (r, [key, time, ...rest]) => {
+    const flags = rest.map(option);
+    flags.forEach((flag, i) => {
+      if (!CONDITIONS.has(flag)) throw new RedisError(`ERR Unsupported option ${rest[i]}`);
+    });
+    if (flags.includes("NX") && flags.some((f) => f !== "NX"))
+      throw new RedisError("ERR NX and XX, GT or LT options at the same time are not compatible");
+    if (flags.includes("GT") && flags.includes("LT"))
+      throw new RedisError("ERR GT and LT options at the same time are not compatible");
+    const n = integerArg(time as string);
+    if (!Number.isSafeInteger(n * unit)) throw new RedisError(`ERR invalid expire time in '${name}' command`);
+    if (flags.length > 0)
+      throw new RedisError(`ERR ${name.toUpperCase()} ${flags.join(" ")} is not supported by tierkv yet`);
+    const now = r.engine.clock.now();
+    const ttlMs = relative ? n * unit : n * unit - now;
+    if (ttlMs <= 0) return (await r.call("delete", { key })) as number;
+    if (ttlMs > MAX_TTL_MS) throw new RedisError(`ERR invalid expire time in '${name}' command`);
+    return (await r.call("expire", { key, ttlMs })) ? 1 : 0;
+  });
+}
+
+const CONDITIONS: ReadonlySet<string> = new Set(["NX", "XX", "GT", "LT"]);
+
+/** Every page of a listing, from the native `keys` unit. */
+async function* pages(
+  r: RedisContext,
+  pattern: string,
+  limit = 1000,
+  cursor?: string,
+): AsyncGenerator<KeysPage> {
+  let next: string | null | undefined = cursor;
+  do {
+    const page = (await r.call("keys", {
+      pattern,
+      limit: String(limit),
+      ...(next ? { cursor: next } : {}),
+    })) as KeysPage;
+    yield page;
+    next = page.cursor;
+  } while (next !== null);
+}
+
+const keys = redisCommand("keys", 2, false, async (r, [pattern]) => {
+  const out: string[] = [];
+  for await (const page of pages(r, pattern as string)) out.push(...page.keys);
+  return out;
+});
+
+/**
+ * SCAN over the native listing: its cursor is the listing's own (opaque, "0" at both ends as in
+ * Redis), COUNT is the page size (at most 1,000), TYPE filters the page's keys.
+ */
+const scan = redisCommand("scan", -2, false, async (r, [cursor, ...rest]) => {
+  let pattern = "*";
+  let count = 10;
+  let kind: string | undefined;
+  for (let i = 0; i < rest.length; i += 2) {
+    const name = option(rest[i]);
+    const value = rest[i + 1];
+    if (value === undefined) throw new RedisError(SYNTAX);
+    if (name === "MATCH") pattern = value;
+    else if (name === "COUNT") {
+      count = integerArg(value);
+      if (count < 1) throw new RedisError(SYNTAX);
+    } else if (name === "TYPE") kind = value.toLowerCase();
+    else throw new RedisError(SYNTAX);
+  }
+  let page: KeysPage;
+  try {
+    const from = cursor === "0" ? undefined : cursor;
+    page = (await pages(r, pattern, Math.min(count, 1000), from).next()).value as KeysPage;
+  } catch (error) {
+    if ((error as { code?: string }).code === "BAD_REQUEST") throw new RedisError("ERR invalid cursor");
+    throw error;
+  }
+  let found = page.keys;
+  if (kind !== undefined && found.length > 0) {
+    const snapshots = await r.readMany(found);
+    found = found.filter((key) => snapshots.get(key)?.kind === kind);
+  }
+  return [page.cursor ?? "0", found];
+});
+
+export const KEY_COMMANDS: readonly RedisCommand[] = [
+  del("del"),
+  del("unlink"),
+  exists,
+  type,
+  ttl,
+  pttl,
+  expiretime("expiretime", 1000),
+  expiretime("pexpiretime", 1),
+  expire("expire", 1000, true),
+  expire("pexpire", 1, true),
+  expire("expireat", 1000, false),
+  expire("pexpireat", 1, false),
+  keys,
+  scan,
+];

@@ -1,0 +1,91 @@
+import type { Context } from "hono";
+import { type Answer, dispatch } from "../commands/redis/dispatch.ts";
+import { RedisError, type Reply, Status } from "../commands/redis/reply.ts";
+import { KvError } from "../core/errors.ts";
+import { MAX_BATCH } from "../core/limits.ts";
+import type { Runtime } from "../engine/runtime.ts";
+import { readJsonValue } from "./request.ts";
+
+/** Where the Redis protocol is served (SPEC §7). */
+export const REDIS_PATH = "/api/redis";
+
+/** The three endpoints of the protocol: one command, a pipeline, a transaction. */
+export type RedisEndpoint = "command" | "pipeline" | "multi-exec";
+
+export const REDIS_ENDPOINTS: readonly RedisEndpoint[] = ["command", "pipeline", "multi-exec"];
+
+/** The endpoint a path names, if it is one of the protocol's. */
+export function redisEndpointOf(path: string): RedisEndpoint | undefined {
+  if (path === REDIS_PATH || path === `${REDIS_PATH}/`) return "command";
+  if (path === `${REDIS_PATH}/pipeline`) return "pipeline";
+  if (path === `${REDIS_PATH}/multi-exec`) return "multi-exec";
+  return undefined;
+}
+
+/**
+ * A reply on Upstash's wire: with `Upstash-Encoding: base64`, every string at every depth
+ * (status replies too) is the base64 of its UTF-8 bytes; integers and nil stay JSON.
+ */
+export function encodeReply(reply: Reply, base64: boolean): unknown {
+  if (typeof reply === "string") return base64 ? Buffer.from(reply).toString("base64") : reply;
+  if (reply instanceof Status) return base64 ? Buffer.from(reply.text).toString("base64") : reply.text;
+  if (Array.isArray(reply)) return reply.map((item: Reply) => encodeReply(item, base64));
+  return reply;
+}
+
+function slot(answer: Answer, base64: boolean): { result: unknown } | { error: string } {
+  return answer.reply instanceof RedisError
+    ? { error: answer.reply.message }
+    : { result: encodeReply(answer.reply, base64) };
+}
+
+/** An error answer of the protocol: `{"error": "<Redis error text>"}` with an HTTP status. */
+function fail(c: Context, message: string, status: number): Response {
+  return c.json({ error: message }, status as 400);
+}
+
+/**
+ * Serves one request of the Redis protocol, once the caller is authenticated: the body is
+ * a command (`["SET","k","v"]`) or a list of them; each is answered in its own slot.
+ */
+export async function serveRedis(
+  c: Context,
+  runtime: Runtime,
+  endpoint: RedisEndpoint,
+  access: "full" | "read",
+): Promise<Response> {
+  if (c.req.method !== "POST") {
+    c.header("Allow", "POST");
+    return fail(c, `ERR ${c.req.path} takes POST`, 405);
+  }
+  let body: unknown;
+  try {
+    body = await readJsonValue(c.req.raw);
+  } catch (error) {
+    if (error instanceof KvError) return fail(c, `ERR ${error.message}`, error.status);
+    throw error;
+  }
+  const base64 = c.req.header("Upstash-Encoding")?.toLowerCase() === "base64";
+  const noCache = /(^|,)\s*no-cache\s*(,|$)/i.test(c.req.header("Cache-Control") ?? "");
+  const options = { access, noCache };
+  const { engine } = runtime;
+
+  if (endpoint === "command") {
+    const answer = await dispatch(engine, body, options);
+    if (answer.cache !== undefined) c.header("X-KV-Cache", answer.cache);
+    if (answer.reply instanceof RedisError) return fail(c, answer.reply.message, answer.reply.status);
+    return c.json({ result: encodeReply(answer.reply, base64) });
+  }
+
+  if (!Array.isArray(body) || body.length === 0 || !body.every(Array.isArray)) {
+    return fail(c, "ERR the body must be a non-empty JSON array of commands", 400);
+  }
+  if (body.length > MAX_BATCH) return fail(c, `ERR a request holds at most ${MAX_BATCH} commands`, 413);
+  if (endpoint === "multi-exec") {
+    return fail(c, "ERR MULTI/EXEC is not supported by tierkv yet", 400);
+  }
+  // A pipeline runs its commands one after another, in order, each answered in its own slot.
+  const out: ({ result: unknown } | { error: string })[] = [];
+  for (const line of body) out.push(slot(await dispatch(engine, line, options), base64));
+  return c.json(out);
+}
