@@ -149,6 +149,11 @@ export class CachedStore implements KvStore, SnapshotSource {
     return this.engine.ping();
   }
 
+  /** An atomic section on the inner store; the L1 entries of its keys go before and after it. */
+  atomic<T>(keys: readonly string[], fn: (tx: KvStore & SnapshotSource) => Promise<T>): Promise<T> {
+    return this.engine.write(keys, () => this.engine.store.atomic(keys, fn));
+  }
+
   close(): Promise<void> {
     return this.engine.close();
   }

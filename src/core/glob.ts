@@ -12,19 +12,36 @@ type Token =
   | { kind: "literal"; char: string }
   | { kind: "class"; negate: boolean; chars: string[]; ranges: [number, number][] };
 
+/** What `?` and a class match: one character (a code point, SPEC §3) or one UTF-8 byte (Redis). */
+export type GlobUnit = "characters" | "bytes";
+
+const ENCODER = new TextEncoder();
+
+/** A string as its units: code points, or its UTF-8 bytes each as the character of that code. */
+function unitsOf(s: string, unit: GlobUnit): string[] {
+  if (unit === "characters") return Array.from(s);
+  return Array.from(ENCODER.encode(s), (b) => String.fromCharCode(b));
+}
+
 /**
  * Compiles a Redis glob pattern (`*`, `?`, `[abc]`, `[^a]`, `[a-z]`, `\x` escapes `x`). `?` and
- * a class match one character (a code point). Matching takes at most O(pattern × key) steps,
- * whatever the pattern: no backtracking blow-up on patterns such as `*a*a*a*b`.
+ * a class match one character (a code point), or with `unit` "bytes" one UTF-8 byte as Redis
+ * matches. Matching takes at most O(pattern × key) steps, whatever the pattern: no
+ * backtracking blow-up on patterns such as `*a*a*a*b`.
  */
-export function compileGlob(pattern: string): Glob {
-  const tokens = tokenize(Array.from(pattern));
+export function compileGlob(pattern: string, unit: GlobUnit = "characters"): Glob {
+  const tokens = tokenize(unitsOf(pattern, unit));
   let prefix = "";
   for (const token of tokens) {
     if (token.kind !== "literal") break;
     prefix += token.char;
   }
-  return { test: (key) => matches(tokens, Array.from(key)), prefix };
+  if (unit === "bytes") {
+    // Back to text, leaving out a character the literal bytes end in the middle of.
+    const bytes = Uint8Array.from(prefix, (c) => c.charCodeAt(0));
+    prefix = new TextDecoder().decode(bytes, { stream: true });
+  }
+  return { test: (key) => matches(tokens, unitsOf(key, unit)), prefix };
 }
 
 function tokenize(chars: string[]): Token[] {

@@ -27,6 +27,8 @@ export interface KeysOptions {
   limit?: number;
   /** The cursor of the previous page. */
   cursor?: string | null;
+  /** What `?` and a class match: a character (default, SPEC §3) or, as in Redis, a UTF-8 byte. */
+  glob?: "characters" | "bytes";
 }
 
 /** One page of a `keys` listing; `cursor` is null when the listing is complete. */

@@ -34,9 +34,41 @@ export class MemoryStore implements KvStore, SnapshotSource {
   #entries = new Map<string, Entry>();
   #locks = new Map<string, { token: string; expiresAt: number }>();
   #clock: Clock;
+  /** While an atomic section runs, what other callers wait for; null otherwise. */
+  #gate: Promise<void> | null = null;
+  /** Whether this is the view an atomic section runs with (it never waits for its own gate). */
+  #inSection = false;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.#clock = options.clock ?? SYSTEM_CLOCK;
+  }
+
+  async #enter(): Promise<void> {
+    while (this.#gate !== null && !this.#inSection) await this.#gate;
+  }
+
+  /**
+   * Runs `fn` with a view of this store that no other caller's operation interleaves with:
+   * every operation of the store waits until the section ends.
+   */
+  async atomic<T>(_keys: readonly string[], fn: (tx: KvStore & SnapshotSource) => Promise<T>): Promise<T> {
+    if (this.#inSection) return fn(this);
+    // The check and the claim of the gate happen in one turn: no two sections both pass.
+    while (this.#gate !== null) await this.#gate;
+    let release = () => {};
+    this.#gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const view = new MemoryStore({ clock: this.#clock });
+    view.#entries = this.#entries;
+    view.#locks = this.#locks;
+    view.#inSection = true;
+    try {
+      return await fn(view);
+    } finally {
+      this.#gate = null;
+      release();
+    }
   }
 
   #live(key: string): Entry | undefined {
@@ -62,6 +94,7 @@ export class MemoryStore implements KvStore, SnapshotSource {
   }
 
   async inspect(key: string, fields: FieldSelection = "none"): Promise<Snapshot> {
+    if (this.#gate !== null && !this.#inSection) await this.#enter();
     const entry = this.#live(key);
     if (entry === undefined) return { kind: "none" };
     if (entry.kind === "string") return { kind: "string", json: entry.json, expiresAt: entry.expiresAt };
@@ -73,16 +106,19 @@ export class MemoryStore implements KvStore, SnapshotSource {
   }
 
   async inspectMany(keys: string[]): Promise<Map<string, Snapshot>> {
+    if (this.#gate !== null && !this.#inSection) await this.#enter();
     const out = new Map<string, Snapshot>();
     for (const key of keys) out.set(key, await this.inspect(key));
     return out;
   }
 
   async get(key: string): Promise<JsonValue | undefined> {
+    if (this.#gate !== null && !this.#inSection) await this.#enter();
     return snapshotGet(await this.inspect(key));
   }
 
   async set(key: string, value: JsonValue, options: SetOptions = {}): Promise<boolean> {
+    if (this.#gate !== null && !this.#inSection) await this.#enter();
     const exists = this.#live(key) !== undefined;
     if ((options.nx && exists) || (options.xx && !exists)) return false;
     this.#entries.set(key, {
@@ -94,25 +130,30 @@ export class MemoryStore implements KvStore, SnapshotSource {
   }
 
   async setEx(key: string, value: JsonValue, ttlMs: number): Promise<true> {
+    if (this.#gate !== null && !this.#inSection) await this.#enter();
     await this.set(key, value, { ttlMs });
     return true;
   }
 
   async delete(key: string): Promise<number> {
+    if (this.#gate !== null && !this.#inSection) await this.#enter();
     return this.#live(key) !== undefined && this.#entries.delete(key) ? 1 : 0;
   }
 
   async exists(key: string): Promise<boolean> {
+    if (this.#gate !== null && !this.#inSection) await this.#enter();
     return this.#live(key) !== undefined;
   }
 
   async ttl(key: string): Promise<number> {
+    if (this.#gate !== null && !this.#inSection) await this.#enter();
     const entry = this.#live(key);
     if (entry === undefined) return -2;
     return entry.expiresAt === null ? -1 : entry.expiresAt - this.#clock.now();
   }
 
   async expire(key: string, ttlMs: number): Promise<boolean> {
+    if (this.#gate !== null && !this.#inSection) await this.#enter();
     const entry = this.#live(key);
     if (entry === undefined) return false;
     entry.expiresAt = this.#clock.now() + ttlMs;
@@ -120,14 +161,17 @@ export class MemoryStore implements KvStore, SnapshotSource {
   }
 
   async incr(key: string): Promise<number> {
+    if (this.#gate !== null && !this.#inSection) await this.#enter();
     return this.incrBy(key, 1);
   }
 
   async decr(key: string, by = 1): Promise<number> {
+    if (this.#gate !== null && !this.#inSection) await this.#enter();
     return this.incrBy(key, -checkStep(by));
   }
 
   async incrBy(key: string, by: number): Promise<number> {
+    if (this.#gate !== null && !this.#inSection) await this.#enter();
     const entry = this.#string(key);
     const current = counterValue(entry === undefined ? undefined : parse(entry.json));
     const next = addCounter(current, checkStep(by));
@@ -137,6 +181,7 @@ export class MemoryStore implements KvStore, SnapshotSource {
   }
 
   async hSet(key: string, fields: Record<string, JsonValue>): Promise<number> {
+    if (this.#gate !== null && !this.#inSection) await this.#enter();
     let entry = this.#hash(key);
     if (entry === undefined) {
       entry = { kind: "hash", fields: new Map(), expiresAt: null };
@@ -151,14 +196,17 @@ export class MemoryStore implements KvStore, SnapshotSource {
   }
 
   async hGet(key: string, field: string): Promise<JsonValue | undefined> {
+    if (this.#gate !== null && !this.#inSection) await this.#enter();
     return snapshotHGet(await this.inspect(key, [field]), field);
   }
 
   async hGetAll(key: string): Promise<Record<string, JsonValue>> {
+    if (this.#gate !== null && !this.#inSection) await this.#enter();
     return snapshotHGetAll(await this.inspect(key, "all"));
   }
 
   async hDel(key: string, fields: string[]): Promise<number> {
+    if (this.#gate !== null && !this.#inSection) await this.#enter();
     const entry = this.#hash(key);
     if (entry === undefined) return 0;
     let removed = 0;
@@ -168,6 +216,7 @@ export class MemoryStore implements KvStore, SnapshotSource {
   }
 
   async hIncrBy(key: string, field: string, by: number): Promise<number> {
+    if (this.#gate !== null && !this.#inSection) await this.#enter();
     const entry = this.#hash(key);
     const json = entry?.fields.get(field);
     const next = addCounter(counterValue(json === undefined ? undefined : parse(json)), checkStep(by));
@@ -180,6 +229,7 @@ export class MemoryStore implements KvStore, SnapshotSource {
   }
 
   async lock(key: string, ttlMs: number): Promise<LockResult> {
+    if (this.#gate !== null && !this.#inSection) await this.#enter();
     const now = this.#clock.now();
     const held = this.#locks.get(key);
     if (held !== undefined && held.expiresAt > now) return { acquired: false, token: null };
@@ -194,16 +244,19 @@ export class MemoryStore implements KvStore, SnapshotSource {
   }
 
   async unlock(key: string, token: string): Promise<boolean> {
+    if (this.#gate !== null && !this.#inSection) await this.#enter();
     return this.#holds(key, token) && this.#locks.delete(key);
   }
 
   async extend(key: string, token: string, ttlMs: number): Promise<boolean> {
+    if (this.#gate !== null && !this.#inSection) await this.#enter();
     if (!this.#holds(key, token)) return false;
     this.#locks.set(key, { token, expiresAt: this.#clock.now() + ttlMs });
     return true;
   }
 
   async mSet(pairs: Record<string, JsonValue>, options: { ttlMs?: number } = {}): Promise<true> {
+    if (this.#gate !== null && !this.#inSection) await this.#enter();
     const expiresAt = options.ttlMs === undefined ? null : this.#clock.now() + options.ttlMs;
     for (const [key, value] of Object.entries(pairs)) {
       this.#entries.set(key, { kind: "string", json: JSON.stringify(value), expiresAt });
@@ -212,13 +265,15 @@ export class MemoryStore implements KvStore, SnapshotSource {
   }
 
   async mGet(keys: string[]): Promise<Record<string, JsonValue>> {
+    if (this.#gate !== null && !this.#inSection) await this.#enter();
     return snapshotsMGet(keys, await this.inspectMany(keys));
   }
 
   async keys(options: KeysOptions = {}): Promise<KeysPage> {
+    if (this.#gate !== null && !this.#inSection) await this.#enter();
     const limit = keysLimit(options.limit);
     const after = decodeCursor(options.cursor);
-    const glob = compileGlob(options.pattern ?? "*");
+    const glob = compileGlob(options.pattern ?? "*", options.glob);
     const now = this.#clock.now();
     const all = [...this.#entries]
       .filter(([key, e]) => (e.expiresAt === null || e.expiresAt > now) && glob.test(key))
@@ -229,6 +284,7 @@ export class MemoryStore implements KvStore, SnapshotSource {
   }
 
   async sweep(): Promise<number> {
+    if (this.#gate !== null && !this.#inSection) await this.#enter();
     const now = this.#clock.now();
     let removed = 0;
     for (const [key, entry] of this.#entries) {

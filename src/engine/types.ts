@@ -34,6 +34,13 @@ export interface KvStore {
   keys(options?: KeysOptions): Promise<KeysPage>;
   /** Deletes expired keys and locks; answers how many rows went. */
   sweep(): Promise<number>;
+  /**
+   * Runs `fn` as one transaction on the store it is given: its reads and writes of `keys` never
+   * interleave with another atomic section over any of those keys, on any instance sharing the
+   * database, nor with single operations on keys that exist. A failure of `fn` undoes its
+   * writes where the database can (SQLite, PostgreSQL; not D1, nor the memory store).
+   */
+  atomic<T>(keys: readonly string[], fn: (tx: KvStore & SnapshotSource) => Promise<T>): Promise<T>;
   /** Resolves when the backend answers; rejects with `UnavailableError` otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { type Answer, dispatch } from "../commands/redis/dispatch.ts";
+import { type Answer, dispatch, transact } from "../commands/redis/dispatch.ts";
 import { RedisError, type Reply, Status } from "../commands/redis/reply.ts";
 import { KvError } from "../core/errors.ts";
 import { MAX_BATCH } from "../core/limits.ts";
@@ -82,7 +82,9 @@ export async function serveRedis(
   }
   if (body.length > MAX_BATCH) return fail(c, `ERR a request holds at most ${MAX_BATCH} commands`, 413);
   if (endpoint === "multi-exec") {
-    return fail(c, "ERR MULTI/EXEC is not supported by tierkv yet", 400);
+    const answers = await transact(engine, body, options);
+    if (answers instanceof RedisError) return fail(c, answers.message, answers.status);
+    return c.json(answers.map((answer) => slot(answer, base64)));
   }
   // A pipeline runs its commands one after another, in order, each answered in its own slot.
   const out: ({ result: unknown } | { error: string })[] = [];

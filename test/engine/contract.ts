@@ -414,6 +414,58 @@ export function storeContract(
       expect([...answers].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     });
 
+    it("runs atomic sections over the same key one at a time: no read-modify-write is lost", async () => {
+      const k = key("section");
+      await kv.set(k, 0);
+      await Promise.all(
+        Array.from({ length: 20 }, () =>
+          kv.atomic([k], async (tx) => {
+            const n = (await tx.get(k)) as number;
+            await new Promise((resolve) => setTimeout(resolve, 1));
+            await tx.set(k, n + 1);
+          }),
+        ),
+      );
+      expect(await kv.get(k)).toBe(20);
+    });
+
+    it("keeps a single write of an existing key from landing inside an atomic section", async () => {
+      const k = key("section-single");
+      await kv.set(k, 10);
+      let section: Promise<void> = Promise.resolve();
+      const entered = new Promise<void>((inside) => {
+        section = kv.atomic([k], async (tx) => {
+          const n = (await tx.get(k)) as number;
+          inside();
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          await tx.set(k, n * 2);
+        });
+      });
+      await entered;
+      const increment = kv.incr(k);
+      await Promise.all([section, increment]);
+      // Either the section came first (10 * 2 + 1) or the increment did ((10 + 1) * 2): never 20.
+      expect([21, 22]).toContain(await kv.get(k));
+      expect(await increment).toBe((await kv.get(k)) === 21 ? 21 : 11);
+    });
+
+    it("answers an atomic section's result, and undoes its writes when it fails (SQL stores)", async () => {
+      const k = key("section-fail");
+      const answer = await kv.atomic([k], async (tx) => {
+        await tx.set(k, "in");
+        return "done";
+      });
+      expect(answer).toBe("done");
+      expect(await kv.get(k)).toBe("in");
+      await expect(
+        kv.atomic([k], async (tx) => {
+          await tx.set(k, "half");
+          throw new Error("boom");
+        }),
+      ).rejects.toThrow("boom");
+      if (kv.kind !== "memory") expect(await kv.get(k)).toBe("in");
+    });
+
     it("gives each of concurrent increments its own answer or error, as Redis would", async () => {
       const near = key("near-max");
       const mixed = key("mixed");

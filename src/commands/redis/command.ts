@@ -18,8 +18,16 @@ export interface RedisCommand {
   readonly name: string;
   readonly arity: number;
   readonly write: boolean;
+  /** Which arguments are keys, as Redis's command table says (what a transaction locks). */
+  readonly keys: KeySpec;
   run(r: RedisContext, args: readonly string[]): Promise<Reply>;
 }
+
+/**
+ * The keys among a command's arguments: "first" (the first argument), "all" (every argument),
+ * "pairs" (every other one, from the first: MSET), or "none".
+ */
+export type KeySpec = "first" | "all" | "pairs" | "none";
 
 /** Declares a Redis command unit. */
 export function redisCommand(
@@ -27,8 +35,23 @@ export function redisCommand(
   arity: number,
   write: boolean,
   run: RedisCommand["run"],
+  keys: KeySpec = "first",
 ): RedisCommand {
-  return { name, arity, write, run };
+  return { name, arity, write, keys, run };
+}
+
+/** The keys a command line names (its arguments, without the command's name). */
+export function keysOf(command: RedisCommand, args: readonly string[]): string[] {
+  switch (command.keys) {
+    case "first":
+      return args.length > 0 ? [args[0] as string] : [];
+    case "all":
+      return [...args];
+    case "pairs":
+      return args.filter((_, i) => i % 2 === 0);
+    default:
+      return [];
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
-import type { Engine } from "../../engine/engine.ts";
-import { runRedis } from "./command.ts";
+import { UnavailableError } from "../../core/errors.ts";
+import { Engine } from "../../engine/engine.ts";
+import { keysOf, type RedisCommand, runRedis } from "./command.ts";
 import { REDIS_COMMANDS } from "./index.ts";
 import { RedisError, type Reply } from "./reply.ts";
 
@@ -23,20 +24,73 @@ export interface DispatchOptions {
  * Arguments arrive as JSON; numbers and booleans mean the text JavaScript prints for them.
  */
 export async function dispatch(engine: Engine, line: unknown, options: DispatchOptions): Promise<Answer> {
+  const queued = prepare(line, options);
+  if (queued instanceof RedisError) return { reply: queued, cache: undefined };
+  return runRedis(queued.command, engine, queued.args, options.noCache === true);
+}
+
+/** A command line checked and ready to run. */
+interface Queued {
+  command: RedisCommand;
+  args: string[];
+}
+
+/** The checks of a command line before it runs, in Redis's order; the first failure answers. */
+function prepare(line: unknown, options: DispatchOptions): Queued | RedisError {
   const argv = argumentsOf(line);
-  if (argv instanceof RedisError) return { reply: argv, cache: undefined };
+  if (argv instanceof RedisError) return argv;
   const [given, ...args] = argv as [string, ...string[]];
   const command = REDIS_COMMANDS.get(given.toLowerCase());
-  if (command === undefined) return { reply: unknownCommand(given, args), cache: undefined };
+  if (command === undefined) return unknownCommand(given, args);
   const { arity, name } = command;
   if ((arity > 0 && argv.length !== arity) || argv.length < -arity) {
-    return { reply: new RedisError(`ERR wrong number of arguments for '${name}' command`), cache: undefined };
+    return new RedisError(`ERR wrong number of arguments for '${name}' command`);
   }
   if (command.write && options.access === "read") {
-    const reply = new RedisError(`NOPERM this user has no permissions to run the '${name}' command`, 403);
-    return { reply, cache: undefined };
+    return new RedisError(`NOPERM this user has no permissions to run the '${name}' command`, 403);
   }
-  return runRedis(command, engine, args, options.noCache === true);
+  return { command, args };
+}
+
+/**
+ * MULTI … EXEC: every command is checked first, and one that fails its checks discards the
+ * whole transaction (Redis's EXECABORT, as one error). Then all run in order in one atomic
+ * section over the keys they name, so no other transaction over those keys interleaves, on any
+ * instance; each answers in its own slot, errors included, as EXEC answers. A database failure
+ * undoes the whole transaction.
+ */
+export async function transact(
+  engine: Engine,
+  lines: readonly unknown[],
+  options: DispatchOptions,
+): Promise<Answer[] | RedisError> {
+  const queued: Queued[] = [];
+  for (const line of lines) {
+    const checked = prepare(line, options);
+    if (checked instanceof RedisError) {
+      return new RedisError(
+        `EXECABORT Transaction discarded because of previous errors: ${checked.message}`,
+        checked.status,
+      );
+    }
+    queued.push(checked);
+  }
+  const keys = [...new Set(queued.flatMap(({ command, args }) => keysOf(command, args)))];
+  return engine.write(keys, () =>
+    engine.store.atomic(keys, async (tx) => {
+      // Inside the section nothing may come from L1: it reads what the transaction sees.
+      const inside = new Engine(tx, { ttlMs: 0, clock: engine.clock });
+      const answers: Answer[] = [];
+      for (const { command, args } of queued) {
+        const answer = await runRedis(command, inside, args, true);
+        if (answer.reply instanceof RedisError && answer.reply.status === 503) {
+          throw new UnavailableError();
+        }
+        answers.push({ reply: answer.reply, cache: undefined });
+      }
+      return answers;
+    }),
+  );
 }
 
 function argumentsOf(line: unknown): string[] | RedisError {

@@ -1,3 +1,4 @@
+import { KvError } from "../../core/errors.ts";
 import { createRecord } from "../../core/types.ts";
 import { keyProblem } from "../../core/validate.ts";
 import type { Snapshot } from "../../engine/types.ts";
@@ -89,12 +90,16 @@ const hdel = redisCommand(
   (r, [key, ...fields]) => r.call("hdel", { key, fields }) as Promise<number>,
 );
 
-const hincrby = redisCommand(
-  "hincrby",
-  4,
-  true,
-  (r, [key, field, by]) => r.call("hincrby", { key, field, by: integerArg(by as string) }) as Promise<number>,
-);
+const hincrby = redisCommand("hincrby", 4, true, async (r, [key, field, by]) => {
+  const step = integerArg(by as string);
+  try {
+    return (await r.call("hincrby", { key, field, by: step })) as number;
+  } catch (error) {
+    if (error instanceof KvError && error.code === "NOT_INTEGER")
+      throw new RedisError("ERR hash value is not an integer");
+    throw error;
+  }
+});
 
 export const HASH_COMMANDS: readonly RedisCommand[] = [
   hset("hset", "count"),

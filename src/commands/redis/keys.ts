@@ -1,4 +1,4 @@
-import { MAX_TTL_MS } from "../../core/limits.ts";
+import { MAX_PATTERN_LENGTH, MAX_TTL_MS } from "../../core/limits.ts";
 import type { KeysPage } from "../../core/types.ts";
 import { integerArg, option } from "./args.ts";
 import { type RedisCommand, type RedisContext, redisCommand } from "./command.ts";
@@ -8,21 +8,33 @@ import { RedisError, Status, SYNTAX } from "./reply.ts";
 // native units (delete, exists, expire, ttl, keys).
 
 const del = (name: string) =>
-  redisCommand(name, -2, true, async (r, keys) => {
-    const removed = await Promise.all([...new Set(keys)].map((key) => r.call("delete", { key })));
-    return (removed as number[]).reduce((a, b) => a + b, 0);
-  });
-
-const exists = redisCommand("exists", -2, false, async (r, keys) => {
-  const unique = [...new Set(keys)];
-  const found = new Set<string>();
-  await Promise.all(
-    unique.map(async (key) => {
-      if (await r.call("exists", { key })) found.add(key);
-    }),
+  redisCommand(
+    name,
+    -2,
+    true,
+    async (r, keys) => {
+      const removed = await Promise.all([...new Set(keys)].map((key) => r.call("delete", { key })));
+      return (removed as number[]).reduce((a, b) => a + b, 0);
+    },
+    "all",
   );
-  return keys.filter((key) => found.has(key)).length;
-});
+
+const exists = redisCommand(
+  "exists",
+  -2,
+  false,
+  async (r, keys) => {
+    const unique = [...new Set(keys)];
+    const found = new Set<string>();
+    await Promise.all(
+      unique.map(async (key) => {
+        if (await r.call("exists", { key })) found.add(key);
+      }),
+    );
+    return keys.filter((key) => found.has(key)).length;
+  },
+  "all",
+);
 
 const type = redisCommand(
   "type",
@@ -79,65 +91,78 @@ function expire(name: string, unit: number, relative: boolean): RedisCommand {
 
 const CONDITIONS: ReadonlySet<string> = new Set(["NX", "XX", "GT", "LT"]);
 
-/** Every page of a listing, from the native `keys` unit. */
+/**
+ * Every page of a listing, from the store's own `keys` (the operation the native unit runs),
+ * with Redis's glob: `?` and classes match a byte.
+ */
 async function* pages(
   r: RedisContext,
   pattern: string,
   limit = 1000,
   cursor?: string,
 ): AsyncGenerator<KeysPage> {
+  if (pattern.length > MAX_PATTERN_LENGTH)
+    throw new RedisError(`ERR the pattern is longer than ${MAX_PATTERN_LENGTH} characters`);
   let next: string | null | undefined = cursor;
   do {
-    const page = (await r.call("keys", {
-      pattern,
-      limit: String(limit),
-      ...(next ? { cursor: next } : {}),
-    })) as KeysPage;
+    const page = await r.engine.store.keys({ pattern, limit, cursor: next ?? null, glob: "bytes" });
     yield page;
     next = page.cursor;
   } while (next !== null);
 }
 
-const keys = redisCommand("keys", 2, false, async (r, [pattern]) => {
-  const out: string[] = [];
-  for await (const page of pages(r, pattern as string)) out.push(...page.keys);
-  return out;
-});
+const keys = redisCommand(
+  "keys",
+  2,
+  false,
+  async (r, [pattern]) => {
+    const out: string[] = [];
+    for await (const page of pages(r, pattern as string)) out.push(...page.keys);
+    return out;
+  },
+  "none",
+);
 
 /**
  * SCAN over the native listing: its cursor is the listing's own (opaque, "0" at both ends as in
  * Redis), COUNT is the page size (at most 1,000), TYPE filters the page's keys.
  */
-const scan = redisCommand("scan", -2, false, async (r, [cursor, ...rest]) => {
-  let pattern = "*";
-  let count = 10;
-  let kind: string | undefined;
-  for (let i = 0; i < rest.length; i += 2) {
-    const name = option(rest[i]);
-    const value = rest[i + 1];
-    if (value === undefined) throw new RedisError(SYNTAX);
-    if (name === "MATCH") pattern = value;
-    else if (name === "COUNT") {
-      count = integerArg(value);
-      if (count < 1) throw new RedisError(SYNTAX);
-    } else if (name === "TYPE") kind = value.toLowerCase();
-    else throw new RedisError(SYNTAX);
-  }
-  let page: KeysPage;
-  try {
-    const from = cursor === "0" ? undefined : cursor;
-    page = (await pages(r, pattern, Math.min(count, 1000), from).next()).value as KeysPage;
-  } catch (error) {
-    if ((error as { code?: string }).code === "BAD_REQUEST") throw new RedisError("ERR invalid cursor");
-    throw error;
-  }
-  let found = page.keys;
-  if (kind !== undefined && found.length > 0) {
-    const snapshots = await r.readMany(found);
-    found = found.filter((key) => snapshots.get(key)?.kind === kind);
-  }
-  return [page.cursor ?? "0", found];
-});
+const scan = redisCommand(
+  "scan",
+  -2,
+  false,
+  async (r, [cursor, ...rest]) => {
+    let pattern = "*";
+    let count = 10;
+    let kind: string | undefined;
+    for (let i = 0; i < rest.length; i += 2) {
+      const name = option(rest[i]);
+      const value = rest[i + 1];
+      if (value === undefined) throw new RedisError(SYNTAX);
+      if (name === "MATCH") pattern = value;
+      else if (name === "COUNT") {
+        count = integerArg(value);
+        if (count < 1) throw new RedisError(SYNTAX);
+      } else if (name === "TYPE") kind = value.toLowerCase();
+      else throw new RedisError(SYNTAX);
+    }
+    let page: KeysPage;
+    try {
+      const from = cursor === "0" ? undefined : cursor;
+      page = (await pages(r, pattern, Math.min(count, 1000), from).next()).value as KeysPage;
+    } catch (error) {
+      if ((error as { code?: string }).code === "BAD_REQUEST") throw new RedisError("ERR invalid cursor");
+      throw error;
+    }
+    let found = page.keys;
+    if (kind !== undefined && found.length > 0) {
+      const snapshots = await r.readMany(found);
+      found = found.filter((key) => snapshots.get(key)?.kind === kind);
+    }
+    return [page.cursor ?? "0", found];
+  },
+  "none",
+);
 
 export const KEY_COMMANDS: readonly RedisCommand[] = [
   del("del"),

@@ -75,21 +75,33 @@ const setnx = redisCommand("setnx", 3, true, async (r, [key, value]) =>
   (await r.call("set", { key, value, nx: true })) ? 1 : 0,
 );
 
-const mget = redisCommand("mget", -2, false, async (r, keys) => {
-  const found = JSON.parse(((await r.call("mget", { keys })) as { json: string }).json) as Record<
-    string,
-    unknown
-  >;
-  return keys.map((key) => (Object.hasOwn(found, key) ? redisStringOf(found[key]) : null));
-});
+const mget = redisCommand(
+  "mget",
+  -2,
+  false,
+  async (r, keys) => {
+    const found = JSON.parse(((await r.call("mget", { keys })) as { json: string }).json) as Record<
+      string,
+      unknown
+    >;
+    return keys.map((key) => (Object.hasOwn(found, key) ? redisStringOf(found[key]) : null));
+  },
+  "all",
+);
 
-const mset = redisCommand("mset", -3, true, async (r, args) => {
-  if (args.length % 2 !== 0) throw new RedisError("ERR wrong number of arguments for 'mset' command");
-  const pairs = createRecord<string>();
-  for (let i = 0; i < args.length; i += 2) pairs[args[i] as string] = args[i + 1] as string;
-  await r.call("mset", { pairs });
-  return OK;
-});
+const mset = redisCommand(
+  "mset",
+  -3,
+  true,
+  async (r, args) => {
+    if (args.length % 2 !== 0) throw new RedisError("ERR wrong number of arguments for 'mset' command");
+    const pairs = createRecord<string>();
+    for (let i = 0; i < args.length; i += 2) pairs[args[i] as string] = args[i + 1] as string;
+    await r.call("mset", { pairs });
+    return OK;
+  },
+  "pairs",
+);
 
 const incr = redisCommand("incr", 2, true, (r, [key]) => r.call("incr", { key }) as Promise<number>);
 const decr = redisCommand("decr", 2, true, (r, [key]) => r.call("decr", { key }) as Promise<number>);

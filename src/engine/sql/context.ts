@@ -45,6 +45,11 @@ export interface SqlContextOptions {
    * be undone with it.
    */
   isolateTransactions?: boolean;
+  /**
+   * The client is an open transaction (an atomic section's): statements run once, and a conflict
+   * reaches the transaction's owner untranslated, which runs the whole transaction again.
+   */
+  nested?: boolean;
 }
 
 /**
@@ -59,8 +64,10 @@ export class SqlContext {
   #prepare: (() => Promise<void>) | undefined;
   #prepared: Promise<void> | undefined;
   #lock: RwLock | undefined;
+  readonly #nested: boolean;
 
   constructor(options: SqlContextOptions) {
+    this.#nested = options.nested === true;
     this.client = options.client;
     this.dialect = options.dialect;
     this.clock = options.clock;
@@ -80,6 +87,15 @@ export class SqlContext {
   }
 
   async #exec<T>(fn: (db: SqlClient) => Promise<T>): Promise<T> {
+    if (this.#nested) {
+      try {
+        return await fn(this.client);
+      } catch (error) {
+        // A conflict aborts the whole transaction: its owner runs it again.
+        if (isConflict(error)) throw error;
+        throw toKvError(error);
+      }
+    }
     for (let attempt = 1; ; attempt++) {
       try {
         if (this.#prepare !== undefined) {
@@ -125,6 +141,16 @@ export class SqlContext {
   isHash(key: string): Sql {
     return sql`EXISTS (SELECT 1 FROM ${T_ENTRIES} WHERE ${T_ENTRIES}."key" = ${key} AND ${T_ENTRIES}."kind" = 'hash')`;
   }
+}
+
+/** An open transaction as a client: a transaction begun inside it runs in it. */
+export function transactionClient(tx: SqlRunner): SqlClient {
+  return {
+    $queryRaw: (query) => tx.$queryRaw(query),
+    $executeRaw: (query) => tx.$executeRaw(query),
+    $transaction: (fn) => fn(tx),
+    $disconnect: async () => {},
+  };
 }
 
 /** A stored JSON text as its value. */

@@ -119,7 +119,9 @@ function statementCacheClient(adapter: SqlDriverAdapter, db: BetterSqlite3): Sql
   return {
     ...runner,
     async $transaction<R>(fn: (tx: SqlRunner) => Promise<R>): Promise<R> {
-      statement("BEGIN").run();
+      // IMMEDIATE: the write lock is taken at BEGIN, so another process's writer makes this one
+      // wait (busy timeout) instead of failing when a read inside wants to become a write.
+      statement("BEGIN IMMEDIATE").run();
       let result: R;
       try {
         result = await fn(runner);

@@ -11,7 +11,7 @@ const KEYS_SCAN_BUDGET = 10;
 
 export async function keys(ctx: SqlContext, options: KeysOptions = {}): Promise<KeysPage> {
   const limit = keysLimit(options.limit);
-  const glob = compileGlob(options.pattern ?? "*");
+  const glob = compileGlob(options.pattern ?? "*", options.glob);
   let after = decodeCursor(options.cursor);
   const now = ctx.clock.now();
   const found: string[] = [];

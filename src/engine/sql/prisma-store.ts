@@ -1,3 +1,4 @@
+import { compareBytes } from "../../core/bytes.ts";
 import {
   type Clock,
   type JsonValue,
@@ -11,9 +12,10 @@ import { Batcher, Coalescer } from "../coalesce.ts";
 import { checkStep } from "../counter.ts";
 import { snapshotGet, snapshotHGet, snapshotHGetAll, snapshotsMGet } from "../snapshot.ts";
 import type { FieldSelection, KvStore, Snapshot, SnapshotSource } from "../types.ts";
-import { type SqlClient, SqlContext } from "./context.ts";
+import { type SqlClient, SqlContext, transactionClient } from "./context.ts";
 import * as counters from "./counters.ts";
 import { type Dialect, sql } from "./dialect.ts";
+import { isConflict } from "./driver-errors.ts";
 import * as hashes from "./hashes.ts";
 import * as keyspace from "./keys.ts";
 import * as locks from "./locks.ts";
@@ -39,6 +41,8 @@ export interface PrismaStoreOptions {
    * where each request has a connection of its own that no other request may use (workerd).
    */
   coalesce?: boolean;
+  /** The client is an open transaction: see `SqlContextOptions.nested`. */
+  nested?: boolean;
 }
 
 /**
@@ -66,6 +70,7 @@ export class PrismaStore implements KvStore, SnapshotSource {
       ...(options.isolateTransactions !== undefined
         ? { isolateTransactions: options.isolateTransactions }
         : {}),
+      ...(options.nested ? { nested: true } : {}),
     });
     if (options.coalesce !== false) {
       this.#reads = new Coalescer((keys) => strings.inspectMany(this.#sql, keys));
@@ -181,6 +186,46 @@ export class PrismaStore implements KvStore, SnapshotSource {
 
   sweep(): Promise<number> {
     return keyspace.sweep(this.#sql);
+  }
+
+  /**
+   * An atomic section in one transaction. On PostgreSQL it first takes a transaction-scoped
+   * advisory lock per key (in byte order, so sections cannot deadlock) and locks the keys' rows,
+   * so other sections over those keys wait and single writes of existing keys queue behind it;
+   * SQLite's write transaction (BEGIN IMMEDIATE) serializes every writer of the file.
+   */
+  atomic<T>(keys: readonly string[], fn: (tx: KvStore & SnapshotSource) => Promise<T>): Promise<T> {
+    const sorted = [...new Set(keys)].sort(compareBytes).map((key) => this.#sql.enc(key));
+    const { dialect, clock } = this.#sql;
+    // What `fn` throws reaches the caller as it is; only the database's failures are translated.
+    let failure: { error: unknown } | undefined;
+    return this.#sql
+      .transaction(async (tx) => {
+        failure = undefined;
+        if (dialect.name === "postgresql" && sorted.length > 0) {
+          for (const key of sorted)
+            await tx.$executeRaw(sql`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 7411))`);
+          await tx.$queryRaw(
+            sql`SELECT "key" FROM "kv_entries" WHERE "key" IN ${dialect.list(sorted)} FOR UPDATE`,
+          );
+        }
+        const view = new PrismaStore({
+          client: transactionClient(tx),
+          dialect,
+          clock,
+          coalesce: false,
+          nested: true,
+        });
+        try {
+          return await fn(view);
+        } catch (error) {
+          failure = { error };
+          throw error;
+        }
+      })
+      .catch((error: unknown) => {
+        throw failure !== undefined && !isConflict(failure.error) ? failure.error : error;
+      });
   }
 
   async ping(): Promise<void> {
