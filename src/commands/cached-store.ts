@@ -145,6 +145,10 @@ export class CachedStore implements KvStore, SnapshotSource {
     return this.engine.sweep();
   }
 
+  flush(): Promise<void> {
+    return this.engine.flush();
+  }
+
   ping(): Promise<void> {
     return this.engine.ping();
   }

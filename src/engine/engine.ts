@@ -110,6 +110,16 @@ export class Engine {
     return this.store.sweep();
   }
 
+  /** Deletes every key; this instance's L1 is emptied before and after. */
+  async flush(): Promise<void> {
+    this.l1.clear();
+    try {
+      await this.store.flush();
+    } finally {
+      this.l1.clear();
+    }
+  }
+
   /** Resolves when the database answers; rejects with `UnavailableError` otherwise. */
   ping(): Promise<void> {
     return this.store.ping();

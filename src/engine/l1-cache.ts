@@ -93,7 +93,9 @@ export class L1Cache<T> {
     }
   }
 
+  /** Drops every entry; a read that began before is not stored when it ends. */
   clear(): void {
     this.#slots.clear();
+    this.#evictedWrite = this.#writes++;
   }
 }

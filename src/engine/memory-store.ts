@@ -283,6 +283,11 @@ export class MemoryStore implements KvStore, SnapshotSource {
     return keysPage(all, limit);
   }
 
+  async flush(): Promise<void> {
+    if (this.#gate !== null && !this.#inSection) await this.#enter();
+    this.#entries.clear();
+  }
+
   async sweep(): Promise<number> {
     if (this.#gate !== null && !this.#inSection) await this.#enter();
     const now = this.#clock.now();

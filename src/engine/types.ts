@@ -34,6 +34,8 @@ export interface KvStore {
   keys(options?: KeysOptions): Promise<KeysPage>;
   /** Deletes expired keys and locks; answers how many rows went. */
   sweep(): Promise<number>;
+  /** Deletes every key of both types (locks, in their own keyspace, stay). */
+  flush(): Promise<void>;
   /**
    * Runs `fn` as one transaction on the store it is given: its reads and writes of `keys` never
    * interleave with another atomic section over any of those keys, on any instance sharing the

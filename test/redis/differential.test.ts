@@ -41,9 +41,15 @@ function generate(seed: number, count: number): Line[] {
       () => pick(["", "abc", "hello world", "1.5", "007", " 5", "+3", "ünï ✓", "0", "-1"]),
       () => String(int(0, 1_000_000)),
     ])();
-  const ttl = () => String(int(100, 10_000));
+  // Long enough as milliseconds too: no key may expire while a run is in flight.
+  const ttl = () => String(int(100_000, 10_000_000));
+  // Keys and fields are never empty in tierkv (SPEC §1): arguments that may land there are not.
   const any = () =>
-    pick<() => string | number>([value, key, () => pick(["EX", "px", "NX", "xx", "GT", "abc"])])();
+    pick<() => string | number>([
+      () => value() || "v",
+      key,
+      () => pick(["EX", "px", "NX", "xx", "GT", "abc"]),
+    ])();
   const templates: (() => Line)[] = [
     () => ["GET", key()],
     () => ["get", key()],
@@ -94,6 +100,26 @@ function generate(seed: number, count: number): Line[] {
     () => ["HSTRLEN", key(), field()],
     () => ["HDEL", key(), ...Array.from({ length: int(1, 3) }, field)],
     () => ["HINCRBY", key(), field(), pick([String(int(-50, 50)), "x", "2.5"])],
+    () => ["GETDEL", key()],
+    () => ["GETSET", key(), value()],
+    () => ["SET", key(), value(), "GET", ...pick([[], ["NX"], ["XX"], ["EX", ttl()]])],
+    () => ["SET", key(), value(), "KEEPTTL", ...pick([[], ["XX"], ["GET"], ["EX", ttl()]])],
+    () => [
+      "GETEX",
+      key(),
+      ...pick([[], ["EX", ttl()], ["PX", ttl()], ["PERSIST"], ["EX"], ["PERSIST", "EX", ttl()]]),
+    ],
+    () => ["MSETNX", ...Array.from({ length: int(1, 3) }, () => [key(), value()]).flat()],
+    () => ["APPEND", key(), value()],
+    () => ["INCRBYFLOAT", key(), pick(["0.1", "-2.5", "3", "1e2", "abc", "1.25", "-0.1", " 1", "5e-3"])],
+    () => ["HINCRBYFLOAT", key(), field(), pick(["0.1", "-2.5", "3", "x", "2e1"])],
+    () => ["HSETNX", key(), field(), value()],
+    () => ["EXPIRE", key(), ttl(), pick(["NX", "XX", "GT", "LT", "nx"])],
+    () => ["PERSIST", key()],
+    () => ["RENAME", key(), key()],
+    () => ["RENAMENX", key(), key()],
+    () => ["COPY", key(), key(), ...pick([[], ["REPLACE"], ["DB", "0"], ["FOO"]])],
+    () => ["TOUCH", ...Array.from({ length: int(1, 3) }, key)],
     () => ["PING"],
     () => ["PING", value()],
     () => ["ECHO", value()],
@@ -107,7 +133,29 @@ function generate(seed: number, count: number): Line[] {
     () => [pick(["GET", "HGETALL", "MGET", "PING", "EXPIRE"])],
     () => [pick(["NOSUCH", "frobnicate", "Hget2"]), ...Array.from({ length: int(0, 2) }, any)],
   ];
-  return Array.from({ length: count }, () => pick(templates)());
+  // Every 25 commands, the whole state of every key is compared too, so that a command whose
+  // reply agreed but whose write did not is caught where it happened.
+  const keys = ["a", "b", "c", "d", "e", "f", "n", "h1", "h2", "ü"].map((k) => `@${k}`);
+  return Array.from({ length: count }, (_, i) => (i % 25 === 24 ? ["STATE", ...keys] : pick(templates)()));
+}
+
+/** Each key's type, value (or sorted fields) and whether it has a TTL, through `run`. */
+async function stateOf(keys: string[], run: (line: Line) => Promise<Reply>): Promise<string[]> {
+  const out: string[] = [];
+  for (const key of keys) {
+    const type = await run(["TYPE", key]);
+    let value: unknown = null;
+    if (type === "string") value = await run(["GET", key]);
+    if (type === "hash") {
+      const flat = (await run(["HGETALL", key])) as string[];
+      const pairs: string[] = [];
+      for (let f = 0; f < flat.length; f += 2) pairs.push(`${flat[f]}=${flat[f + 1]}`);
+      value = pairs.sort();
+    }
+    const ttl = (await run(["PTTL", key])) as number;
+    out.push(JSON.stringify([type, value, ttl >= 0]));
+  }
+  return out.sort();
 }
 
 type Reply = string | number | null | { error: string } | Reply[];
@@ -197,6 +245,7 @@ describe.skipIf(!(await hasRedis()))("the Redis protocol against a real Redis", 
     async function onRedis(line: Line, prefix: string): Promise<Reply> {
       const [name, ...args] = line.map(String) as [string, ...string[]];
       if (name === "SCAN-ALL") return scanAll((cursor) => redisScan(cursor, args, prefix));
+      if (name === "STATE") return stateOf(args, (sub) => onRedis(sub, prefix));
       try {
         return (await redis.call(name, ...args)) as Reply;
       } catch (error) {
@@ -218,11 +267,18 @@ describe.skipIf(!(await hasRedis()))("the Redis protocol against a real Redis", 
 
     /** Commands on tierkv: one alone, or several as one pipeline; base64 chosen per request. */
     async function onTierkv(lines: Line[], base64: boolean): Promise<Reply[]> {
-      const scans = lines.map((line) => line[0] === "SCAN-ALL");
+      const scans = lines.map((line) => line[0] === "SCAN-ALL" || line[0] === "STATE");
       if (scans.some(Boolean)) {
         const out: Reply[] = [];
         for (const line of lines) {
-          if (line[0] !== "SCAN-ALL") out.push(...(await onTierkv([line], base64)));
+          if (line[0] === "STATE") {
+            out.push(
+              await stateOf(
+                line.slice(1).map(String),
+                async (sub) => (await onTierkv([sub], false))[0] as Reply,
+              ),
+            );
+          } else if (line[0] !== "SCAN-ALL") out.push(...(await onTierkv([line], base64)));
           else {
             const [pattern, type] = line.slice(1).map(String);
             out.push(

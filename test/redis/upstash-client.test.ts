@@ -329,6 +329,62 @@ describe.each(databases)("@upstash/redis against tierkv on %s", (_, open) => {
     });
   });
 
+  describe("commands that read and write in one atomic step", () => {
+    it("runs GETDEL, GETSET, GETEX, SET … GET and KEEPTTL, APPEND, SETRANGE, MSETNX, INCRBYFLOAT", async () => {
+      const [a, b, c] = [k("a"), k("b"), k("c")];
+      await redis.set(a, "hello", { ex: 100 });
+      expect(await redis.append(a, " world")).toBe(11);
+      expect(await redis.ttl(a)).toBeGreaterThan(98);
+      expect(await redis.setrange(a, 6, "there")).toBe(11);
+      expect(await redis.get(a)).toBe("hello there");
+      expect(await redis.set(a, "next", { keepTtl: true, get: true })).toBe("hello there");
+      expect(await redis.ttl(a)).toBeGreaterThan(98);
+      expect(await redis.getex(a, { persist: true })).toBe("next");
+      expect(await redis.ttl(a)).toBe(-1);
+      expect(await redis.getset(a, "third")).toBe("next");
+      expect(await redis.getdel(a)).toBe("third");
+      expect(await redis.exists(a)).toBe(0);
+      expect(await redis.msetnx({ [b]: "1", [c]: "2" })).toBe(1);
+      expect(await redis.msetnx({ [c]: "3", [a]: "4" })).toBe(0);
+      expect(await redis.exists(a)).toBe(0);
+      expect(await redis.incrbyfloat(b, 0.1)).toBe(1.1);
+      // Redis's long double arithmetic, exactly: 1.1 + 250 is 251.10000000000000001 there too.
+      expect(String(await redis.incrbyfloat(b, 250))).toBe("251.10000000000000001");
+    });
+
+    it("runs PERSIST, RENAME, RENAMENX, COPY and EXPIRE's conditions", async () => {
+      const [a, b, h] = [k("a"), k("b"), k("h")];
+      await redis.hset(h, { f: "1", g: "2" });
+      await redis.expire(h, 500);
+      expect(await redis.expire(h, 100, "GT")).toBe(0);
+      expect(await redis.expire(h, 100, "LT")).toBe(1);
+      expect(await redis.expire(h, 100, "NX")).toBe(0);
+      expect(await redis.copy(h, a)).toBe("COPIED");
+      expect(await redis.hgetall(a)).toEqual({ f: 1, g: 2 });
+      expect(await redis.ttl(a)).toBeGreaterThan(98);
+      expect(await redis.persist(a)).toBe(1);
+      expect(await redis.ttl(a)).toBe(-1);
+      expect(await redis.rename(a, b)).toBe("OK");
+      expect(await redis.exists(a)).toBe(0);
+      expect(await redis.renamenx(h, b)).toBe(0);
+      await expect(redis.rename(k("none"), b)).rejects.toThrow("ERR no such key");
+      expect(await redis.hincrbyfloat(b, "f", 0.5)).toBe(1.5);
+      expect(await redis.hsetnx(b, "f", "x")).toBe(0);
+      expect(await redis.hsetnx(b, "z", "x")).toBe(1);
+    });
+
+    it("scans and samples hash fields with HSCAN and HRANDFIELD", async () => {
+      const h = k("h");
+      await redis.hset(h, { a1: "1", a2: "2", b1: "3" });
+      const [cursor, found] = await redis.hscan(h, 0, { match: "a*" });
+      expect(String(cursor)).toBe("0");
+      expect(found).toHaveLength(4);
+      expect(["a1", "a2", "b1"]).toContain(await redis.hrandfield(h));
+      expect(await redis.hrandfield(h, 2)).toHaveLength(2);
+      expect(await redis.hrandfield(h, -5)).toHaveLength(5);
+    });
+  });
+
   describe("one keyspace, two views (SPEC §7)", () => {
     it("reads native values as Redis strings, and Redis strings as native JSON strings", async () => {
       const kv = createClient({ url: server.url, token: FULL_TOKEN });
@@ -352,5 +408,27 @@ describe.each(databases)("@upstash/redis against tierkv on %s", (_, open) => {
       expect(await plain.hincrby(h, "g", 1)).toBe(8);
       expect(await kv.hGet(h, "g")).toBe(8);
     });
+  });
+});
+
+describe("@upstash/redis: DBSIZE, RANDOMKEY and FLUSHDB on a database of its own", () => {
+  it("counts, samples and empties the keyspace", async () => {
+    const db = tempSqlite();
+    const server = await startKvServer({ env: { DATABASE_URL: db.url } });
+    try {
+      const redis = new Redis({ url: `${server.url}/api/redis`, token: FULL_TOKEN });
+      await redis.mset({ a: "1", b: "2" });
+      await redis.hset("h", { f: "v" });
+      expect(await redis.dbsize()).toBe(3);
+      expect(["a", "b", "h"]).toContain(await redis.randomkey());
+      expect(await redis.get("a")).toBe(1);
+      expect(await redis.flushdb()).toBe("OK");
+      expect(await redis.dbsize()).toBe(0);
+      expect(await redis.get("a")).toBeNull();
+      expect(await redis.randomkey()).toBeNull();
+    } finally {
+      await server.close();
+      db.remove();
+    }
   });
 });

@@ -1,7 +1,7 @@
 import type { EndpointName } from "../../core/api.ts";
 import { KvError } from "../../core/errors.ts";
 import { JsonText } from "../../core/types.ts";
-import type { Engine } from "../../engine/engine.ts";
+import { Engine } from "../../engine/engine.ts";
 import type { FieldSelection, Snapshot } from "../../engine/types.ts";
 import { CommandContext, execute } from "../command.ts";
 import { COMMANDS } from "../index.ts";
@@ -87,6 +87,25 @@ export class RedisContext {
   /** Snapshots of many keys (hashes without fields). */
   readMany(keys: string[]): Promise<Map<string, Snapshot>> {
     return this.#reads.readMany(keys);
+  }
+
+  /**
+   * Runs `fn` in one atomic section over `keys` (see `KvStore.atomic`): the context it gets
+   * reads and writes inside the section, never from L1; this instance's L1 entries of the keys
+   * go before and after it.
+   */
+  atomic<T>(keys: readonly string[], fn: (r: RedisContext) => Promise<T>): Promise<T> {
+    const { engine } = this;
+    return engine.write(keys, () =>
+      engine.store.atomic(keys, (tx) =>
+        fn(new RedisContext(new Engine(tx, { ttlMs: 0, clock: engine.clock }), true)),
+      ),
+    );
+  }
+
+  /** Milliseconds from now to an expiry instant, as `ttlMs` for a native write (none for null). */
+  ttlUntil(expiresAt: number | null): { ttlMs?: number } {
+    return expiresAt === null ? {} : { ttlMs: Math.max(1, expiresAt - this.engine.clock.now()) };
   }
 
   /** Whether L1 answered every read of the command. */

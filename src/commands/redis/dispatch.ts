@@ -76,7 +76,9 @@ export async function transact(
     queued.push(checked);
   }
   const keys = [...new Set(queued.flatMap(({ command, args }) => keysOf(command, args)))];
-  return engine.write(keys, () =>
+  // A flush inside names no key: this instance's L1 is emptied after the transaction instead.
+  const flushes = queued.some(({ command }) => command.name === "flushdb" || command.name === "flushall");
+  const answers = await engine.write(keys, () =>
     engine.store.atomic(keys, async (tx) => {
       // Inside the section nothing may come from L1: it reads what the transaction sees.
       const inside = new Engine(tx, { ttlMs: 0, clock: engine.clock });
@@ -91,6 +93,8 @@ export async function transact(
       return answers;
     }),
   );
+  if (flushes) engine.l1.clear();
+  return answers;
 }
 
 function argumentsOf(line: unknown): string[] | RedisError {

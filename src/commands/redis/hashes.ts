@@ -1,10 +1,12 @@
 import { KvError } from "../../core/errors.ts";
+import { compileGlob } from "../../core/glob.ts";
 import { createRecord } from "../../core/types.ts";
 import { keyProblem } from "../../core/validate.ts";
 import type { Snapshot } from "../../engine/types.ts";
-import { integerArg } from "./args.ts";
+import { integerArg, option } from "./args.ts";
 import { type RedisCommand, type RedisContext, redisCommand, redisString } from "./command.ts";
-import { OK, RedisError, WRONGTYPE } from "./reply.ts";
+import { addLongDoubles, formatLongDouble, numberOrText, parseLongDouble, ZERO } from "./float.ts";
+import { OK, RedisError, SYNTAX, WRONGTYPE } from "./reply.ts";
 
 // Hashes. Writes map onto the native units (hset, hdel, hincrby); reads go through the same L1.
 
@@ -101,6 +103,86 @@ const hincrby = redisCommand("hincrby", 4, true, async (r, [key, field, by]) => 
   }
 });
 
+const hsetnx = redisCommand("hsetnx", 4, true, (r, [key, field, value]) =>
+  r.atomic([key as string], async (t) => {
+    if ((await fieldsOf(t, key as string, [field as string])).get(field as string) !== undefined) return 0;
+    await t.call("hset", { key, fields: { [field as string]: value } });
+    return 1;
+  }),
+);
+
+const hincrbyfloat = redisCommand("hincrbyfloat", 4, true, async (r, [key, field, by]) => {
+  const step = parseLongDouble(by as string);
+  if (step === undefined) throw new RedisError("ERR value is not a valid float");
+  return r.atomic([key as string], async (t) => {
+    const json = (await fieldsOf(t, key as string, [field as string])).get(field as string);
+    const current = json === undefined ? ZERO : parseLongDouble(redisString(json));
+    if (current === undefined) throw new RedisError("ERR hash value is not a float");
+    const sum = addLongDoubles(current, step);
+    if (sum === undefined) throw new RedisError("ERR increment would produce NaN or Infinity");
+    const text = formatLongDouble(sum);
+    await t.call("hset", { key, fields: { [field as string]: numberOrText(text) } });
+    return text;
+  });
+});
+
+/** HSCAN answers every matching field at once, with cursor 0 (COUNT is a hint in Redis too). */
+const hscan = redisCommand("hscan", -3, false, async (r, [key, cursor, ...rest]) => {
+  if (!/^[0-9]+$/.test(cursor as string)) throw new RedisError("ERR invalid cursor");
+  let pattern = "*";
+  let noValues = false;
+  for (let i = 0; i < rest.length; i++) {
+    const name = option(rest[i]);
+    const value = rest[i + 1];
+    if (name === "MATCH" && value !== undefined) pattern = rest[++i] as string;
+    else if (name === "COUNT" && value !== undefined) {
+      if (integerArg(rest[++i] as string) < 1) throw new RedisError(SYNTAX);
+    } else if (name === "NOVALUES") noValues = true;
+    else throw new RedisError(SYNTAX);
+  }
+  const glob = compileGlob(pattern, "bytes");
+  const out: string[] = [];
+  for (const [field, json] of await fieldsOf(r, key as string, "all")) {
+    if (json === undefined || !glob.test(field)) continue;
+    out.push(field);
+    if (!noValues) out.push(redisString(json));
+  }
+  return ["0", out];
+});
+
+/** HRANDFIELD: one field, or `count` distinct ones (a negative count may repeat), WITHVALUES. */
+const hrandfield = redisCommand("hrandfield", -2, false, async (r, [key, count, ...rest]) => {
+  const withValues = rest.length === 1 && option(rest[0]) === "WITHVALUES";
+  if (rest.length > 1 || (rest.length === 1 && !withValues)) throw new RedisError(SYNTAX);
+  const n = count === undefined ? undefined : integerArg(count);
+  const entries = [...(await fieldsOf(r, key as string, "all"))].filter(([, json]) => json !== undefined) as [
+    string,
+    string,
+  ][];
+  if (n === undefined) {
+    const one = entries[Math.floor(Math.random() * entries.length)];
+    return one === undefined ? null : one[0];
+  }
+  let picked: [string, string][];
+  if (n >= 0) {
+    picked = [...entries];
+    for (let i = picked.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [picked[i], picked[j]] = [picked[j] as [string, string], picked[i] as [string, string]];
+    }
+    picked = picked.slice(0, n);
+  } else {
+    picked =
+      entries.length === 0
+        ? []
+        : Array.from(
+            { length: -n },
+            () => entries[Math.floor(Math.random() * entries.length)] as [string, string],
+          );
+  }
+  return picked.flatMap(([field, json]) => (withValues ? [field, redisString(json)] : [field]));
+});
+
 export const HASH_COMMANDS: readonly RedisCommand[] = [
   hset("hset", "count"),
   hset("hmset", "ok"),
@@ -114,4 +196,8 @@ export const HASH_COMMANDS: readonly RedisCommand[] = [
   hstrlen,
   hdel,
   hincrby,
+  hsetnx,
+  hincrbyfloat,
+  hscan,
+  hrandfield,
 ];

@@ -1,8 +1,10 @@
-import { MAX_PATTERN_LENGTH, MAX_TTL_MS } from "../../core/limits.ts";
+import { MAX_BATCH, MAX_PATTERN_LENGTH, MAX_TTL_MS } from "../../core/limits.ts";
 import type { KeysPage } from "../../core/types.ts";
+import { createRecord } from "../../core/types.ts";
+import type { Snapshot } from "../../engine/types.ts";
 import { integerArg, option } from "./args.ts";
 import { type RedisCommand, type RedisContext, redisCommand } from "./command.ts";
-import { RedisError, Status, SYNTAX } from "./reply.ts";
+import { OK, RedisError, Status, SYNTAX } from "./reply.ts";
 
 // Whole keys: deletion, existence, type, TTLs, listings. Writes and TTL reads map onto the
 // native units (delete, exists, expire, ttl, keys).
@@ -79,14 +81,144 @@ function expire(name: string, unit: number, relative: boolean): RedisCommand {
       throw new RedisError("ERR GT and LT options at the same time are not compatible");
     const n = integerArg(time as string);
     if (!Number.isSafeInteger(n * unit)) throw new RedisError(`ERR invalid expire time in '${name}' command`);
-    if (flags.length > 0)
-      throw new RedisError(`ERR ${name.toUpperCase()} ${flags.join(" ")} is not supported by tierkv yet`);
-    const now = r.engine.clock.now();
-    const ttlMs = relative ? n * unit : n * unit - now;
-    if (ttlMs <= 0) return (await r.call("delete", { key })) as number;
+    const ttlMs = relative ? n * unit : n * unit - r.engine.clock.now();
     if (ttlMs > MAX_TTL_MS) throw new RedisError(`ERR invalid expire time in '${name}' command`);
-    return (await r.call("expire", { key, ttlMs })) ? 1 : 0;
+    const apply = async (t: RedisContext) => {
+      if (ttlMs <= 0) return (await t.call("delete", { key })) as number;
+      return (await t.call("expire", { key, ttlMs })) ? 1 : 0;
+    };
+    if (flags.length === 0) return apply(r);
+    // NX, XX, GT, LT: the key's TTL is read and changed in one atomic section. No TTL counts as
+    // an infinite one, as in Redis.
+    return r.atomic([key as string], async (t) => {
+      const current = await pttlOf(t, key as string);
+      if (current === -2) return 0;
+      const persistent = current === -1;
+      if (flags.includes("NX") && !persistent) return 0;
+      if (flags.includes("XX") && persistent) return 0;
+      if (flags.includes("GT") && (persistent || ttlMs <= current)) return 0;
+      if (flags.includes("LT") && !persistent && ttlMs >= current) return 0;
+      return apply(t);
+    });
   });
+}
+
+/** A whole key as a section read it: a string, or a hash with every field. */
+async function entryOf(r: RedisContext, key: string): Promise<Snapshot> {
+  return r.read(key, "all");
+}
+
+/** Writes a key's whole state (value or fields, and expiry) over whatever `key` holds. */
+async function writeEntry(r: RedisContext, key: string, s: Snapshot): Promise<void> {
+  if (s.kind === "string") {
+    await r.call("set", { key, value: JSON.parse(s.json), ...r.ttlUntil(s.expiresAt) });
+    return;
+  }
+  await r.call("delete", { key });
+  if (s.kind === "none") return;
+  const names = [...s.fields.keys()];
+  for (let i = 0; i < names.length; i += MAX_BATCH) {
+    const fields = createRecord<unknown>();
+    for (const name of names.slice(i, i + MAX_BATCH)) fields[name] = JSON.parse(s.fields.get(name) as string);
+    await r.call("hset", { key, fields });
+  }
+  if (s.expiresAt !== null) await r.call("expire", { key, ...r.ttlUntil(s.expiresAt) });
+}
+
+const persist = redisCommand("persist", 2, true, (r, [key]) =>
+  r.atomic([key as string], async (t) => {
+    const s = await entryOf(t, key as string);
+    if (s.kind === "none" || s.expiresAt === null) return 0;
+    await writeEntry(t, key as string, { ...s, expiresAt: null });
+    return 1;
+  }),
+);
+
+function rename(name: string, onlyIfNew: boolean): RedisCommand {
+  return redisCommand(
+    name,
+    3,
+    true,
+    (r, [from, to]) =>
+      r.atomic([from as string, to as string], async (t) => {
+        const s = await entryOf(t, from as string);
+        if (s.kind === "none") throw new RedisError("ERR no such key");
+        if (onlyIfNew && (await t.read(to as string, "none")).kind !== "none") return 0;
+        if (from !== to) {
+          await writeEntry(t, to as string, s);
+          await t.call("delete", { key: from });
+        }
+        return onlyIfNew ? 1 : OK;
+      }),
+    "all",
+  );
+}
+
+const copy = redisCommand(
+  "copy",
+  -3,
+  true,
+  async (r, [from, to, ...rest]) => {
+    let replace = false;
+    for (let i = 0; i < rest.length; i++) {
+      const name = option(rest[i]);
+      if (name === "REPLACE") replace = true;
+      else if (name === "DB" && rest[i + 1] !== undefined) {
+        if (rest[++i] !== "0") throw new RedisError("ERR DB index is out of range");
+      } else throw new RedisError(SYNTAX);
+    }
+    if (from === to) throw new RedisError("ERR source and destination objects are the same");
+    return r.atomic([from as string, to as string], async (t) => {
+      const s = await entryOf(t, from as string);
+      if (s.kind === "none") return 0;
+      if (!replace && (await t.read(to as string, "none")).kind !== "none") return 0;
+      await writeEntry(t, to as string, s);
+      return 1;
+    });
+  },
+  "first",
+);
+
+/** Every key, counted page by page (tierkv keeps no running count). */
+const dbsize = redisCommand(
+  "dbsize",
+  1,
+  false,
+  async (r) => {
+    let n = 0;
+    for await (const page of pages(r, "*")) n += page.keys.length;
+    return n;
+  },
+  "none",
+);
+
+/** RANDOMKEY picks among the first 1,000 keys in byte order. */
+const randomkey = redisCommand(
+  "randomkey",
+  1,
+  false,
+  async (r) => {
+    const page = (await pages(r, "*").next()).value as KeysPage;
+    return page.keys.length === 0
+      ? null
+      : (page.keys[Math.floor(Math.random() * page.keys.length)] as string);
+  },
+  "none",
+);
+
+function flush(name: string): RedisCommand {
+  return redisCommand(
+    name,
+    -1,
+    true,
+    async (r, args) => {
+      if (args.length > 1 || (args.length === 1 && !["ASYNC", "SYNC"].includes(option(args[0]))))
+        throw new RedisError(SYNTAX);
+      await r.engine.flush();
+      return OK;
+    },
+    "none",
+  );
 }
 
 const CONDITIONS: ReadonlySet<string> = new Set(["NX", "XX", "GT", "LT"]);
@@ -179,4 +311,13 @@ export const KEY_COMMANDS: readonly RedisCommand[] = [
   expire("pexpireat", 1, false),
   keys,
   scan,
+  persist,
+  rename("rename", false),
+  rename("renamenx", true),
+  copy,
+  { ...exists, name: "touch" },
+  dbsize,
+  randomkey,
+  flush("flushdb"),
+  flush("flushall"),
 ];

@@ -2,7 +2,7 @@ import { compareBytes } from "../../core/bytes.ts";
 import { compileGlob } from "../../core/glob.ts";
 import { decodeCursor, encodeCursor, keysLimit, keysPage } from "../../core/keys-page.ts";
 import type { KeysOptions, KeysPage } from "../../core/types.ts";
-import { type Row, type SqlContext, T_ENTRIES, T_LOCKS } from "./context.ts";
+import { type Row, type SqlContext, T_ENTRIES, T_FIELDS, T_LOCKS } from "./context.ts";
 import { sql } from "./dialect.ts";
 
 const KEYS_SCAN_BATCH = 1000;
@@ -52,5 +52,13 @@ export async function sweep(ctx: SqlContext): Promise<number> {
     );
     const locks = await db.$executeRaw(sql`DELETE FROM ${T_LOCKS} WHERE "expires_at" <= ${now}`);
     return entries + locks;
+  });
+}
+
+/** Deletes every key; hash fields go with their keys (the schema cascades). */
+export async function flush(ctx: SqlContext): Promise<void> {
+  await ctx.transaction(async (tx) => {
+    await tx.$executeRaw(sql`DELETE FROM ${T_FIELDS}`);
+    await tx.$executeRaw(sql`DELETE FROM ${T_ENTRIES}`);
   });
 }

@@ -188,6 +188,10 @@ export class PrismaStore implements KvStore, SnapshotSource {
     return keyspace.sweep(this.#sql);
   }
 
+  flush(): Promise<void> {
+    return keyspace.flush(this.#sql);
+  }
+
   /**
    * An atomic section in one transaction. On PostgreSQL it first takes a transaction-scoped
    * advisory lock per key (in byte order, so sections cannot deadlock) and locks the keys' rows,
