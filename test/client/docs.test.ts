@@ -42,6 +42,8 @@ describe("README.md examples", () => {
     server = await startKvServer({ env: { DATABASE_URL: db.url } });
     process.env.KV_URL = server.url;
     process.env.KV_TOKEN = FULL_TOKEN;
+    process.env.UPSTASH_REDIS_REST_URL = `${server.url}/api/redis`;
+    process.env.UPSTASH_REDIS_REST_TOKEN = FULL_TOKEN;
   });
   afterAll(async () => {
     await server?.close();
