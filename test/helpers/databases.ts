@@ -86,3 +86,32 @@ export async function hasRedis(): Promise<boolean> {
     redis.disconnect();
   }
 }
+
+/** A fresh database for a suite, and how to drop it. */
+export interface FreshDatabase {
+  url: string;
+  drop: () => Promise<void> | void;
+}
+
+/** The SQL databases a suite runs on, by name: SQLite always, PostgreSQL when it answers. */
+export function sqlDatabases(label: string): [string, () => FreshDatabase][] {
+  const out: [string, () => FreshDatabase][] = [
+    [
+      "SQLite",
+      () => {
+        const db = tempSqlite();
+        return { url: db.url, drop: db.remove };
+      },
+    ],
+  ];
+  if (PG_URL !== null) {
+    out.push([
+      "PostgreSQL",
+      () => {
+        const url = freshPgUrl(label);
+        return { url, drop: () => dropPgSchema(url) };
+      },
+    ]);
+  }
+  return out;
+}

@@ -1,7 +1,7 @@
 import { Redis as IORedis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "../../src/adapters/node-server.ts";
-import { dropPgSchema, freshPgUrl, hasRedis, PG_URL, REDIS_URL, tempSqlite } from "../helpers/databases.ts";
+import { hasRedis, REDIS_URL, sqlDatabases } from "../helpers/databases.ts";
 import { FULL_TOKEN, startKvServer, uniqueId } from "../helpers/harness.ts";
 
 // A seeded random sequence of commands, sent both to a real Redis and to tierkv through its
@@ -209,26 +209,7 @@ describe.skipIf(!(await hasRedis()))("the Redis protocol against a real Redis", 
   });
   afterAll(() => redis?.disconnect());
 
-  const targets: [string, () => { url: string; drop: () => Promise<void> | void }][] = [
-    [
-      "SQLite",
-      () => {
-        const db = tempSqlite();
-        return { url: db.url, drop: db.remove };
-      },
-    ],
-  ];
-  if (PG_URL !== null) {
-    targets.push([
-      "PostgreSQL",
-      () => {
-        const url = freshPgUrl("differential");
-        return { url, drop: () => dropPgSchema(url) };
-      },
-    ]);
-  }
-
-  describe.each(targets)("on %s", (label, open) => {
+  describe.each(sqlDatabases("differential"))("on %s", (label, open) => {
     let server: RunningServer;
     let drop: () => Promise<void> | void;
     beforeAll(async () => {

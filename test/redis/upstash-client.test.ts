@@ -2,38 +2,14 @@ import { Redis } from "@upstash/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "../../src/adapters/node-server.ts";
 import { createClient } from "../../src/client/index.ts";
-import { dropPgSchema, freshPgUrl, PG_URL, tempSqlite } from "../helpers/databases.ts";
+import { type FreshDatabase, sqlDatabases, tempSqlite } from "../helpers/databases.ts";
 import { FULL_TOKEN, READ_TOKEN, startKvServer, uniqueId } from "../helpers/harness.ts";
 
 // The real @upstash/redis client, unchanged, against the real Node server over HTTP: only its
 // URL and token point at tierkv.
 
-interface Database {
-  url: string;
-  drop: () => Promise<void> | void;
-}
-
-const databases: [string, () => Database][] = [
-  [
-    "SQLite",
-    () => {
-      const db = tempSqlite();
-      return { url: db.url, drop: db.remove };
-    },
-  ],
-];
-if (PG_URL !== null) {
-  databases.push([
-    "PostgreSQL",
-    () => {
-      const url = freshPgUrl("upstash");
-      return { url, drop: () => dropPgSchema(url) };
-    },
-  ]);
-}
-
-describe.each(databases)("@upstash/redis against tierkv on %s", (_, open) => {
-  let db: Database;
+describe.each(sqlDatabases("upstash"))("@upstash/redis against tierkv on %s", (_, open) => {
+  let db: FreshDatabase;
   let server: RunningServer;
   let redis: Redis;
   let base: string;

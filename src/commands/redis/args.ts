@@ -1,4 +1,5 @@
 import { MAX_TTL_MS } from "../../core/limits.ts";
+import { createRecord } from "../../core/types.ts";
 import { NOT_AN_INTEGER, RedisError } from "./reply.ts";
 
 const INTEGER = /^-?(0|[1-9][0-9]*)$/;
@@ -44,4 +45,12 @@ export function expireAtArg(arg: string, unit: number, command: string, allowPas
 /** The argument in upper case, for comparing option names given in any case. */
 export function option(arg: string | undefined): string {
   return arg === undefined ? "" : arg.toUpperCase();
+}
+
+/** Arguments that alternate names and values (MSET, HSET), as a record; a later name wins. */
+export function pairsArg(args: readonly string[], command: string): Record<string, string> {
+  if (args.length % 2 !== 0) throw new RedisError(`ERR wrong number of arguments for '${command}' command`);
+  const pairs = createRecord<string>();
+  for (let i = 0; i < args.length; i += 2) pairs[args[i] as string] = args[i + 1] as string;
+  return pairs;
 }

@@ -1,9 +1,8 @@
 import { KvError } from "../../core/errors.ts";
 import { compileGlob } from "../../core/glob.ts";
-import { createRecord } from "../../core/types.ts";
 import { keyProblem } from "../../core/validate.ts";
 import type { Snapshot } from "../../engine/types.ts";
-import { integerArg, option } from "./args.ts";
+import { integerArg, option, pairsArg } from "./args.ts";
 import { type RedisCommand, type RedisContext, redisCommand, redisString } from "./command.ts";
 import { addLongDoubles, formatLongDouble, numberOrText, parseLongDouble, ZERO } from "./float.ts";
 import { OK, RedisError, SYNTAX, WRONGTYPE } from "./reply.ts";
@@ -33,9 +32,7 @@ async function fieldsOf(
 
 function hset(name: string, reply: "count" | "ok"): RedisCommand {
   return redisCommand(name, -4, true, async (r, [key, ...args]) => {
-    if (args.length % 2 !== 0) throw new RedisError(`ERR wrong number of arguments for '${name}' command`);
-    const fields = createRecord<string>();
-    for (let i = 0; i < args.length; i += 2) fields[args[i] as string] = args[i + 1] as string;
+    const fields = pairsArg(args, name);
     const created = (await r.call("hset", { key, fields })) as number;
     return reply === "ok" ? OK : created;
   });

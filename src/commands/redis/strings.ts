@@ -1,6 +1,5 @@
-import { createRecord } from "../../core/types.ts";
 import { snapshotGetJson } from "../../engine/snapshot.ts";
-import { expireArg, expireAtArg, integerArg, option } from "./args.ts";
+import { expireArg, expireAtArg, integerArg, option, pairsArg } from "./args.ts";
 import { type RedisCommand, type RedisContext, redisCommand, redisString, redisStringOf } from "./command.ts";
 import { addLongDoubles, formatLongDouble, numberOrText, parseLongDouble, ZERO } from "./float.ts";
 import { OK, RedisError, SYNTAX, WRONGTYPE } from "./reply.ts";
@@ -147,9 +146,7 @@ const msetnx = redisCommand(
   -3,
   true,
   async (r, args) => {
-    if (args.length % 2 !== 0) throw new RedisError("ERR wrong number of arguments for 'msetnx' command");
-    const pairs = createRecord<string>();
-    for (let i = 0; i < args.length; i += 2) pairs[args[i] as string] = args[i + 1] as string;
+    const pairs = pairsArg(args, "msetnx");
     const keys = Object.keys(pairs);
     return r.atomic(keys, async (t) => {
       for (const key of keys) if ((await t.read(key, "none")).kind !== "none") return 0;
@@ -243,9 +240,7 @@ const mset = redisCommand(
   -3,
   true,
   async (r, args) => {
-    if (args.length % 2 !== 0) throw new RedisError("ERR wrong number of arguments for 'mset' command");
-    const pairs = createRecord<string>();
-    for (let i = 0; i < args.length; i += 2) pairs[args[i] as string] = args[i + 1] as string;
+    const pairs = pairsArg(args, "mset");
     await r.call("mset", { pairs });
     return OK;
   },
