@@ -8,6 +8,13 @@ import {
   UnavailableError,
 } from "../core/errors.ts";
 import type { JsonValue, KeysOptions, KeysPage, LockResult, SetOptions } from "../core/types.ts";
+import {
+  formatSyncToken,
+  mergeSyncTokens,
+  NATIVE_SYNC_HEADER,
+  parseSyncToken,
+  type SyncToken,
+} from "../core/sync-token.ts";
 import { toJson } from "../core/validate.ts";
 import { errorFromEnvelope } from "./errors.ts";
 
@@ -29,6 +36,11 @@ export interface ClientOptions {
   backoffMs?: number;
   /** Send `Cache-Control: no-cache` on reads, so the server skips its L1 cache (default false). */
   noCache?: boolean;
+  /**
+   * Read your own writes on any instance (SPEC §8): keep the sync token the server answers
+   * with, and send it back with every request (default true).
+   */
+  readYourWrites?: boolean;
 }
 
 /** Options of `withLock`. */
@@ -58,6 +70,9 @@ export class KvClient {
   readonly #retries: number;
   readonly #backoffMs: number;
   readonly #noCache: boolean;
+  readonly #readYourWrites: boolean;
+  /** The latest point of the write history this client has seen (SPEC §8). */
+  #sync: SyncToken | undefined;
   /** Tokens of the locks this client holds, by lock name: never exposed in errors or logs. */
   readonly #held = new Map<string, string>();
 
@@ -73,6 +88,19 @@ export class KvClient {
     this.#retries = options.retries ?? DEFAULT_RETRIES;
     this.#backoffMs = options.backoffMs ?? DEFAULT_BACKOFF_MS;
     this.#noCache = options.noCache ?? false;
+    this.#readYourWrites = options.readYourWrites ?? true;
+  }
+
+  /**
+   * The sync token this client sends (SPEC §8): pass it to another client, in another process
+   * say, so that its reads see this one's writes. Setting it merges it with the client's own.
+   */
+  get syncToken(): string | undefined {
+    return this.#sync === undefined ? undefined : formatSyncToken(this.#sync);
+  }
+
+  set syncToken(token: string | undefined) {
+    this.#sync = mergeSyncTokens(this.#sync, parseSyncToken(token));
   }
 
   /**
@@ -383,6 +411,9 @@ export class KvClient {
     headers: Record<string, string>,
     body: string | undefined,
   ): Promise<T> {
+    if (this.#sync !== undefined && this.#readYourWrites) {
+      headers = { ...headers, [NATIVE_SYNC_HEADER]: formatSyncToken(this.#sync) };
+    }
     const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -399,6 +430,9 @@ export class KvClient {
         signal: controller.signal,
       });
       status = response.status;
+      if (this.#readYourWrites) {
+        this.#sync = mergeSyncTokens(this.#sync, parseSyncToken(response.headers.get(NATIVE_SYNC_HEADER)));
+      }
       text = await response.text();
     } catch (error) {
       // Messages name the path only: the URL's origin and the token stay out of errors.

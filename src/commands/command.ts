@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { type EndpointName, type EndpointSpec, NATIVE_API } from "../core/api.ts";
 import { KvError } from "../core/errors.ts";
-import type { Engine } from "../engine/engine.ts";
+import type { Engine, ReadOptions } from "../engine/engine.ts";
 import type { FieldSelection, KvStore, Snapshot, SnapshotSource } from "../engine/types.ts";
 
 /** What the L1 keeps after a write: the key's new state, with the expiry it got. */
@@ -36,12 +36,13 @@ export function defineCommand<S extends z.ZodType, R>(
 /** What a unit runs with: the store, and reads that record whether L1 answered them. */
 export class CommandContext {
   readonly engine: Engine;
-  readonly noCache: boolean;
+  /** How its reads use L1: skipped (`noCache`), or only what was read after an instant. */
+  readonly reads: ReadOptions;
   #hit: boolean | undefined;
 
-  constructor(engine: Engine, noCache: boolean) {
+  constructor(engine: Engine, reads: ReadOptions = {}) {
     this.engine = engine;
-    this.noCache = noCache;
+    this.reads = reads;
   }
 
   /** The store's own operations (writes, and reads that never use L1). */
@@ -51,16 +52,21 @@ export class CommandContext {
 
   /** A key's snapshot, from L1 when it holds it. */
   async read(key: string, fields: FieldSelection): Promise<Snapshot> {
-    const read = await this.engine.read(key, fields, { noCache: this.noCache });
+    const read = await this.engine.read(key, fields, this.reads);
     this.#hit = (this.#hit ?? true) && read.hit;
     return read.value;
   }
 
   /** Snapshots of many keys (hashes without fields), from L1 when it holds them all. */
   async readMany(keys: string[]): Promise<Map<string, Snapshot>> {
-    const read = await this.engine.readMany(keys, { noCache: this.noCache });
+    const read = await this.engine.readMany(keys, this.reads);
     this.#hit = (this.#hit ?? true) && read.hit;
     return read.value;
+  }
+
+  /** Counts in the cache outcome of a read done elsewhere (a unit run on the same behalf). */
+  record(cache: "HIT" | "MISS" | undefined): void {
+    if (cache !== undefined) this.#hit = (this.#hit ?? true) && cache === "HIT";
   }
 
   /** Whether L1 answered every read (`undefined` when the unit read nothing through it). */
@@ -74,11 +80,8 @@ export type Outcome =
   | { ok: true; result: unknown; cache: "HIT" | "MISS" | undefined }
   | { ok: false; error: KvError; cache: "HIT" | "MISS" | undefined };
 
-/** Options of `execute`. */
-export interface ExecuteOptions {
-  /** Skip L1 for the reads (`Cache-Control: no-cache`). */
-  noCache?: boolean;
-}
+/** Options of `execute`: how the command's reads use L1. */
+export type ExecuteOptions = ReadOptions;
 
 /**
  * Runs a command on an engine with a validated input: writes inside `Engine.write` with the
@@ -90,7 +93,7 @@ export async function execute<S extends z.ZodType, R>(
   input: z.output<S>,
   options: ExecuteOptions = {},
 ): Promise<Outcome> {
-  const ctx = new CommandContext(engine, options.noCache === true);
+  const ctx = new CommandContext(engine, options);
   try {
     let result: R;
     if (command.writes === undefined) {

@@ -13,6 +13,8 @@ export interface Config {
   allowAnonymous: boolean;
   l1TtlMs: number;
   l1MaxEntries: number;
+  /** How far apart the clocks of instances may be (`KV_SYNC_SKEW_MS`, default 1,000; SPEC §8). */
+  syncSkewMs: number;
   /** How often the Node server deletes expired rows (`KV_SWEEP_INTERVAL_MS`, default 60,000; 0 = never). */
   sweepIntervalMs: number;
 }
@@ -43,6 +45,7 @@ export function loadConfig(env: Env = process.env): Config {
     allowAnonymous: env.KV_ALLOW_ANONYMOUS === "1" || env.KV_ALLOW_ANONYMOUS === "true",
     l1TtlMs: integer(env, "KV_L1_TTL_MS", 5_000, 0, 86_400_000),
     l1MaxEntries: integer(env, "KV_L1_MAX_ENTRIES", 10_000, 0, 10_000_000),
+    syncSkewMs: integer(env, "KV_SYNC_SKEW_MS", 1_000, 0, 60_000),
     sweepIntervalMs: integer(env, "KV_SWEEP_INTERVAL_MS", 60_000, 0, 86_400_000),
   };
 }

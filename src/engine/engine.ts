@@ -1,3 +1,4 @@
+import { type SyncToken, mergeSyncTokens } from "../core/sync-token.ts";
 import { type Clock, type StoreKind, SYSTEM_CLOCK } from "../core/types.ts";
 import { L1Cache } from "./l1-cache.ts";
 import { snapshotCovers } from "./snapshot.ts";
@@ -13,6 +14,8 @@ export interface Read<T> {
 export interface ReadOptions {
   /** Skip L1, read the database, and refresh L1 (`Cache-Control: no-cache`). */
   noCache?: boolean;
+  /** Use only L1 entries read later than this instant (see `Engine.readAfter`). */
+  after?: number;
 }
 
 /** Options of the L1 (SPEC §4). */
@@ -22,6 +25,18 @@ export interface L1Options {
   /** Most L1 entries (default 10,000; 0 turns L1 off). */
   maxEntries?: number;
   clock?: Clock;
+  /**
+   * How far apart the clocks of instances sharing the database may be, in ms (default 1,000):
+   * the margin by which a sync token from another instance is taken to be late (SPEC §8).
+   */
+  syncSkewMs?: number;
+}
+
+/** A random name of this instance, for the sync tokens it hands out. */
+function instanceName(): string {
+  const bytes = new Uint8Array(8);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(36).padStart(2, "0")).join("");
 }
 
 /**
@@ -36,16 +51,41 @@ export class Engine {
   readonly store: KvStore & SnapshotSource;
   readonly l1: L1Cache<Snapshot>;
   readonly clock: Clock;
+  /** The name in this instance's sync tokens. */
+  readonly instance = instanceName();
+  readonly #syncSkewMs: number;
+  /** The latest write this instance has acknowledged (or that failed, having maybe landed). */
+  #written: SyncToken;
 
   constructor(store: KvStore & SnapshotSource, options: L1Options = {}) {
     this.store = store;
     this.kind = store.kind;
     this.clock = options.clock ?? SYSTEM_CLOCK;
+    this.#syncSkewMs = options.syncSkewMs ?? 1_000;
+    this.#written = { ms: 0, seq: 0, instance: this.instance };
     this.l1 = new L1Cache<Snapshot>({
       ttlMs: options.ttlMs ?? 5_000,
       maxEntries: options.maxEntries ?? 10_000,
       clock: this.clock,
     });
+  }
+
+  /**
+   * The sync token to answer a request with (SPEC §8): this instance's writes so far, merged
+   * with the token the request sent.
+   */
+  syncToken(sent?: SyncToken): SyncToken {
+    return mergeSyncTokens(sent, this.#written) ?? this.#written;
+  }
+
+  /**
+   * The instant after which an L1 entry must have been read to answer a request that sent
+   * `sent`: none for no token or one of this instance alone (its L1 holds its own writes);
+   * otherwise the token's time, plus the clock skew allowed between instances.
+   */
+  readAfter(sent: SyncToken | undefined): number | undefined {
+    if (sent === undefined || sent.instance === this.instance) return undefined;
+    return sent.ms + this.#syncSkewMs;
   }
 
   /** The snapshot of one key with the given hash fields, from L1 when it holds them. */
@@ -55,7 +95,7 @@ export class Engine {
     options: ReadOptions = {},
   ): Promise<Read<Snapshot>> {
     if (!options.noCache) {
-      const cached = this.l1.get(key);
+      const cached = this.l1.get(key, options.after);
       if (cached !== undefined && snapshotCovers(cached, fields)) return { value: cached, hit: true };
     }
     const ticket = this.l1.ticket();
@@ -69,7 +109,7 @@ export class Engine {
     const out = new Map<string, Snapshot>();
     const missing: string[] = [];
     for (const key of keys) {
-      const cached = options.noCache ? undefined : this.l1.get(key);
+      const cached = options.noCache ? undefined : this.l1.get(key, options.after);
       if (cached === undefined) missing.push(key);
       else out.set(key, cached);
     }
@@ -93,16 +133,26 @@ export class Engine {
     run: () => Promise<T>,
     keep?: (result: T) => { key: string; snapshot: Snapshot; expiresAt: number | null } | undefined,
   ): Promise<T> {
+    const startedAt = this.clock.now();
     for (const key of keys) this.l1.write(key, undefined);
     let result: T;
     try {
       result = await run();
     } finally {
       for (const key of keys) this.l1.write(key, undefined);
+      this.#acknowledge();
     }
     const kept = keep?.(result);
-    if (kept !== undefined) this.l1.write(kept.key, kept.snapshot, kept.expiresAt);
+    if (kept !== undefined) this.l1.write(kept.key, kept.snapshot, kept.expiresAt, startedAt);
     return result;
+  }
+
+  /** Moves this instance's sync token past a write that has just ended. */
+  #acknowledge(): void {
+    const now = Math.floor(this.clock.now());
+    const last = this.#written;
+    this.#written =
+      now > last.ms ? { ms: now, seq: 0, instance: this.instance } : { ...last, seq: last.seq + 1 };
   }
 
   /** Deletes expired keys and locks; answers how many rows went. */
@@ -117,6 +167,7 @@ export class Engine {
       await this.store.flush();
     } finally {
       this.l1.clear();
+      this.#acknowledge();
     }
   }
 

@@ -14,6 +14,14 @@ interface Slot<T> {
   deadline: number;
   /** The write count when a write through this instance last touched the key. */
   writtenAt: number;
+  /** When what the slot holds was read (or written): on the clock, before the read began. */
+  filledAt: number;
+}
+
+/** What `fill` needs of the moment a read began: the writes so far, and the clock. */
+export interface Ticket {
+  readonly writes: number;
+  readonly at: number;
 }
 
 /**
@@ -45,19 +53,23 @@ export class L1Cache<T> {
     return this.#slots.size;
   }
 
-  /** A ticket to pass to `fill` after a read from the database. */
-  ticket(): number {
-    return this.#writes;
+  /** A ticket to take before a read from the database, and to pass to `fill` after it. */
+  ticket(): Ticket {
+    return { writes: this.#writes, at: this.#clock.now() };
   }
 
-  /** The live value of `key`, refreshing its recency; undefined on a miss. */
-  get(key: string): T | undefined {
+  /**
+   * The live value of `key`, refreshing its recency; undefined on a miss. With `after`, only
+   * what was read later than that instant counts (a request's read-your-writes bound).
+   */
+  get(key: string, after?: number): T | undefined {
     const slot = this.#slots.get(key);
     if (slot === undefined) return undefined;
     if (slot.value === undefined || slot.deadline <= this.#clock.now()) {
       if (slot.value !== undefined) slot.value = undefined;
       return undefined;
     }
+    if (after !== undefined && slot.filledAt <= after) return undefined;
     this.#slots.delete(key);
     this.#slots.set(key, slot);
     return slot.value;
@@ -67,24 +79,27 @@ export class L1Cache<T> {
    * Stores what a read found, unless a write through this instance touched the key since
    * `ticket` was taken. `expiresAt` (epoch ms) is the key's own expiry, if any.
    */
-  fill(key: string, value: T, ticket: number, expiresAt: number | null): void {
+  fill(key: string, value: T, ticket: Ticket, expiresAt: number | null): void {
     if (!this.enabled) return;
     const slot = this.#slots.get(key);
-    if (slot === undefined ? this.#evictedWrite >= ticket : slot.writtenAt >= ticket) return;
-    this.#put(key, value, expiresAt, slot?.writtenAt ?? -1);
+    if (slot === undefined ? this.#evictedWrite >= ticket.writes : slot.writtenAt >= ticket.writes) return;
+    this.#put(key, value, expiresAt, slot?.writtenAt ?? -1, ticket.at);
   }
 
-  /** Records a write through this instance: the new value when known, else a tombstone. */
-  write(key: string, value: T | undefined, expiresAt: number | null = null): void {
+  /**
+   * Records a write through this instance: the new value when known, else a tombstone.
+   * `startedAt` is when the write began (a value kept counts as read then).
+   */
+  write(key: string, value: T | undefined, expiresAt: number | null = null, startedAt?: number): void {
     if (!this.enabled) return;
-    this.#put(key, value, expiresAt, this.#writes++);
+    this.#put(key, value, expiresAt, this.#writes++, startedAt ?? this.#clock.now());
   }
 
-  #put(key: string, value: T | undefined, expiresAt: number | null, writtenAt: number): void {
+  #put(key: string, value: T | undefined, expiresAt: number | null, writtenAt: number, filledAt: number): void {
     const now = this.#clock.now();
     const deadline = Math.min(now + this.#ttlMs, expiresAt ?? Number.POSITIVE_INFINITY);
     this.#slots.delete(key);
-    this.#slots.set(key, { value: deadline > now ? value : undefined, deadline, writtenAt });
+    this.#slots.set(key, { value: deadline > now ? value : undefined, deadline, writtenAt, filledAt });
     while (this.#slots.size > this.#maxEntries) {
       const oldest = this.#slots.entries().next().value;
       if (oldest === undefined) break;

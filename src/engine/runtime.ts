@@ -18,6 +18,7 @@ export function createRuntime(config: Config, store: KvStore & SnapshotSource, c
   const engine = new Engine(store, {
     ttlMs: config.l1TtlMs,
     maxEntries: config.l1MaxEntries,
+    syncSkewMs: config.syncSkewMs,
     ...(clock !== undefined ? { clock } : {}),
   });
   return { config, engine };

@@ -1,5 +1,5 @@
 import { type Context, Hono } from "hono";
-import { execute } from "../commands/command.ts";
+import { type Command, execute } from "../commands/command.ts";
 import { COMMANDS } from "../commands/index.ts";
 import { parseInput } from "../commands/input.ts";
 import { BASE_PATH, ENDPOINT_NAMES, type EndpointName } from "../core/api.ts";
@@ -13,9 +13,11 @@ import {
   UnauthorizedError,
   WIRE_CODES,
 } from "../core/errors.ts";
+import { NATIVE_SYNC_HEADER } from "../core/sync-token.ts";
 import { JsonText } from "../core/types.ts";
 import type { Runtime } from "../engine/runtime.ts";
 import { type AuthPolicy, authenticate } from "./auth.ts";
+import { RequestReads } from "./reads.ts";
 import { REDIS_ENDPOINTS, REDIS_PATH, type RedisEndpoint, redisEndpointOf, serveRedis } from "./redis.ts";
 import { parseQuery, readJson } from "./request.ts";
 
@@ -78,6 +80,7 @@ export function withEnvelope(
 /**
  * The tierkv HTTP API of SPEC §2–§5 as a Hono app over the command registry. Checks run in the
  * order SPEC §3 gives: authentication, path and method, permission, input, then the command.
+ * Every answer to an authenticated request carries the instance's sync token (SPEC §8).
  */
 export function createApp(options: AppOptions): Hono {
   const served = new Set<string>(options.endpoints ?? ENDPOINT_NAMES);
@@ -93,35 +96,53 @@ export function createApp(options: AppOptions): Hono {
     }
     const name = path.startsWith(`${BASE_PATH}/`) ? path.slice(BASE_PATH.length + 1) : "";
     const command = served.has(name) ? COMMANDS[name as EndpointName] : undefined;
-    const access = command?.spec.public ? "full" : authorize(c, runtime, options);
-    if (command === undefined) throw new NotFoundError(`no endpoint at ${path}`);
-    const { spec } = command;
-    checkMethod(c, spec.method);
-    if (access === "read" && !spec.read) throw new ForbiddenError();
-
-    // A public endpoint takes no input at all, so nothing it is sent can fail it.
-    const query = spec.public ? {} : parseQuery(c.req.url);
-    if (spec.method === "POST") {
-      const unknown = Object.keys(query);
-      if (unknown.length > 0) {
-        throw new BadRequestError(`unknown option: ${unknown.join(", ")} (this endpoint reads a JSON body)`);
-      }
+    if (command?.spec.public) return serveCommand(c, runtime, command, "full", undefined);
+    const access = authorize(c, runtime, options);
+    const reads = new RequestReads(c, runtime.engine, NATIVE_SYNC_HEADER);
+    try {
+      if (command === undefined) throw new NotFoundError(`no endpoint at ${path}`);
+      return await serveCommand(c, runtime, command, access, reads);
+    } catch (error) {
+      reads.answer();
+      throw error;
     }
-    const input = parseInput(command.input, spec.method === "POST" ? await readJson(c.req.raw) : query);
-    const noCache = /(^|,)\s*no-cache\s*(,|$)/i.test(c.req.header("Cache-Control") ?? "");
-    const outcome = await execute(command, runtime.engine, input, { noCache });
-    if (outcome.cache !== undefined) c.header("X-KV-Cache", outcome.cache);
-    if (!outcome.ok) throw outcome.error;
-    const { result } = outcome;
-    if (result instanceof JsonText) {
-      // Already JSON text (an L1 hit, or the value as stored): sent as is, never parsed.
-      c.header("Content-Type", "application/json");
-      return c.body(`{"result":${result.json}}`);
-    }
-    return c.json({ result });
   });
 
   return app;
+}
+
+/** Runs one native command for a caller with `access`, and answers its result. */
+async function serveCommand(
+  c: Context,
+  runtime: Runtime,
+  command: Command,
+  access: "full" | "read",
+  reads: RequestReads | undefined,
+): Promise<Response> {
+  const { spec } = command;
+  checkMethod(c, spec.method);
+  if (access === "read" && !spec.read) throw new ForbiddenError();
+
+  // A public endpoint takes no input at all, so nothing it is sent can fail it.
+  const query = spec.public ? {} : parseQuery(c.req.url);
+  if (spec.method === "POST") {
+    const unknown = Object.keys(query);
+    if (unknown.length > 0) {
+      throw new BadRequestError(`unknown option: ${unknown.join(", ")} (this endpoint reads a JSON body)`);
+    }
+  }
+  const input = parseInput(command.input, spec.method === "POST" ? await readJson(c.req.raw) : query);
+  const outcome = await execute(command, runtime.engine, input, reads?.options);
+  reads?.answer();
+  if (outcome.cache !== undefined) c.header("X-KV-Cache", outcome.cache);
+  if (!outcome.ok) throw outcome.error;
+  const { result } = outcome;
+  if (result instanceof JsonText) {
+    // Already JSON text (an L1 hit, or the value as stored): sent as is, never parsed.
+    c.header("Content-Type", "application/json");
+    return c.body(`{"result":${result.json}}`);
+  }
+  return c.json({ result });
 }
 
 function isRedisPath(path: string): boolean {

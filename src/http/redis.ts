@@ -1,9 +1,12 @@
 import type { Context } from "hono";
-import { type Answer, dispatch, transact } from "../commands/redis/dispatch.ts";
+import { type Answer, type DispatchOptions, dispatch, transact } from "../commands/redis/dispatch.ts";
 import { RedisError, type Reply, Status } from "../commands/redis/reply.ts";
 import { KvError } from "../core/errors.ts";
 import { MAX_BATCH } from "../core/limits.ts";
+import { REDIS_SYNC_HEADER } from "../core/sync-token.ts";
+import type { Engine } from "../engine/engine.ts";
 import type { Runtime } from "../engine/runtime.ts";
+import { RequestReads } from "./reads.ts";
 import { readJsonValue } from "./request.ts";
 
 /** Where the Redis protocol is served (SPEC §7). */
@@ -39,14 +42,21 @@ function slot(answer: Answer, base64: boolean): { result: unknown } | { error: s
     : { result: encodeReply(answer.reply, base64) };
 }
 
+/** What a request of the protocol comes to: a JSON body and an HTTP status. */
+interface Answered {
+  body: unknown;
+  status: number;
+}
+
 /** An error answer of the protocol: `{"error": "<Redis error text>"}` with an HTTP status. */
-function fail(c: Context, message: string, status: number): Response {
-  return c.json({ error: message }, status as 400);
+function fail(message: string, status: number): Answered {
+  return { body: { error: message }, status };
 }
 
 /**
  * Serves one request of the Redis protocol, once the caller is authenticated: the body is
- * a command (`["SET","k","v"]`) or a list of them; each is answered in its own slot.
+ * a command (`["SET","k","v"]`) or a list of them; each is answered in its own slot. Every
+ * answer carries the instance's sync token (SPEC §8).
  */
 export async function serveRedis(
   c: Context,
@@ -54,40 +64,48 @@ export async function serveRedis(
   endpoint: RedisEndpoint,
   access: "full" | "read",
 ): Promise<Response> {
+  const reads = new RequestReads(c, runtime.engine, REDIS_SYNC_HEADER);
+  let answered: Answered;
+  try {
+    answered = await run(c, runtime.engine, endpoint, { access, reads: reads.options });
+  } finally {
+    reads.answer();
+  }
+  return c.json(answered.body, answered.status as 200);
+}
+
+async function run(c: Context, engine: Engine, endpoint: RedisEndpoint, options: DispatchOptions): Promise<Answered> {
   if (c.req.method !== "POST") {
     c.header("Allow", "POST");
-    return fail(c, `ERR ${c.req.path} takes POST`, 405);
+    return fail(`ERR ${c.req.path} takes POST`, 405);
   }
   let body: unknown;
   try {
     body = await readJsonValue(c.req.raw);
   } catch (error) {
-    if (error instanceof KvError) return fail(c, `ERR ${error.message}`, error.status);
+    if (error instanceof KvError) return fail(`ERR ${error.message}`, error.status);
     throw error;
   }
   const base64 = c.req.header("Upstash-Encoding")?.toLowerCase() === "base64";
-  const noCache = /(^|,)\s*no-cache\s*(,|$)/i.test(c.req.header("Cache-Control") ?? "");
-  const options = { access, noCache };
-  const { engine } = runtime;
 
   if (endpoint === "command") {
     const answer = await dispatch(engine, body, options);
     if (answer.cache !== undefined) c.header("X-KV-Cache", answer.cache);
-    if (answer.reply instanceof RedisError) return fail(c, answer.reply.message, answer.reply.status);
-    return c.json({ result: encodeReply(answer.reply, base64) });
+    if (answer.reply instanceof RedisError) return fail(answer.reply.message, answer.reply.status);
+    return { body: { result: encodeReply(answer.reply, base64) }, status: 200 };
   }
 
   if (!Array.isArray(body) || body.length === 0 || !body.every(Array.isArray)) {
-    return fail(c, "ERR the body must be a non-empty JSON array of commands", 400);
+    return fail("ERR the body must be a non-empty JSON array of commands", 400);
   }
-  if (body.length > MAX_BATCH) return fail(c, `ERR a request holds at most ${MAX_BATCH} commands`, 413);
+  if (body.length > MAX_BATCH) return fail(`ERR a request holds at most ${MAX_BATCH} commands`, 413);
   if (endpoint === "multi-exec") {
     const answers = await transact(engine, body, options);
-    if (answers instanceof RedisError) return fail(c, answers.message, answers.status);
-    return c.json(answers.map((answer) => slot(answer, base64)));
+    if (answers instanceof RedisError) return fail(answers.message, answers.status);
+    return { body: answers.map((answer) => slot(answer, base64)), status: 200 };
   }
   // A pipeline runs its commands one after another, in order, each answered in its own slot.
   const out: ({ result: unknown } | { error: string })[] = [];
   for (const line of body) out.push(slot(await dispatch(engine, line, options), base64));
-  return c.json(out);
+  return { body: out, status: 200 };
 }

@@ -1,4 +1,7 @@
+import { Redis } from "@upstash/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createClient } from "../../src/client/index.ts";
+import { mergeSyncTokens, parseSyncToken } from "../../src/core/sync-token.ts";
 import { dropPgSchema, freshPgUrl, PG_URL, tempSqlite } from "../helpers/databases.ts";
 import { call } from "../helpers/harness.ts";
 import { type ServerProcess, startServerProcess } from "../helpers/server-process.ts";
@@ -85,6 +88,91 @@ function twoInstances(label: string, database: () => { url: string; cleanup: () 
       await call(a.url, "POST", "set", { token: TOKEN, body: { key: "profile", value: "v3" } });
       await new Promise((resolve) => setTimeout(resolve, L1_TTL_MS + 100));
       expect((await call(b.url, "GET", "get?key=profile", { token: TOKEN })).body?.result).toBe("v3");
+    });
+
+    it("show a client its own write through the other instance at once, given its sync token", async () => {
+      const writer = createClient({ url: a.url, token: TOKEN });
+      await writer.set("ryw", "before");
+      // B's L1 holds the value from before the write; without a token B may answer with it.
+      await call(b.url, "GET", "get?key=ryw", { token: TOKEN });
+      expect((await call(b.url, "GET", "get?key=ryw", { token: TOKEN })).headers.get("x-kv-cache")).toBe("HIT");
+
+      await writer.set("ryw", "after");
+      const synced = writer.syncToken;
+      expect(synced).toMatch(/^\d+-\d+-[0-9a-z]+$/);
+      const stale = await call(b.url, "GET", "get?key=ryw", { token: TOKEN });
+      expect(stale.body?.result).toBe("before");
+
+      const reader = createClient({ url: b.url, token: TOKEN });
+      reader.syncToken = synced;
+      expect(await reader.get("ryw")).toBe("after");
+      const raw = await call(b.url, "GET", "get?key=ryw", {
+        token: TOKEN,
+        headers: { "X-KV-Sync-Token": synced ?? "" },
+      });
+      expect(raw.body?.result).toBe("after");
+      // B answers with a token that stands for A's write as well as its own.
+      const answered = parseSyncToken(raw.headers.get("x-kv-sync-token"));
+      const sent = parseSyncToken(synced);
+      expect(answered).toBeDefined();
+      expect(mergeSyncTokens(answered, sent)).toEqual({ ms: answered?.ms, seq: answered?.seq });
+      // A token of A's alone lets A's own L1 answer: it holds A's writes.
+      const own = await call(a.url, "GET", "get?key=ryw", {
+        token: TOKEN,
+        headers: { "X-KV-Sync-Token": synced ?? "" },
+      });
+      expect(own.body?.result).toBe("after");
+      expect(own.headers.get("x-kv-cache")).toBe("HIT");
+    });
+
+    it("show @upstash/redis its own write through the other instance, given its sync token", async () => {
+      const viaA = new Redis({ url: `${a.url}/api/redis`, token: TOKEN });
+      const viaB = new Redis({ url: `${b.url}/api/redis`, token: TOKEN });
+      const get = async (url: string, headers: Record<string, string> = {}) => {
+        const response = await fetch(`${url}/api/redis`, {
+          method: "POST",
+          headers: { Authorization: `Bearer ${TOKEN}`, ...headers },
+          body: JSON.stringify(["GET", "ryw:redis"]),
+        });
+        return { result: ((await response.json()) as { result: unknown }).result, response };
+      };
+      await viaA.set("ryw:redis", "before");
+      await get(b.url);
+      expect((await get(b.url)).response.headers.get("x-kv-cache")).toBe("HIT");
+
+      await viaA.set("ryw:redis", "after");
+      expect((await get(b.url)).result).toBe("before");
+      viaB.readYourWritesSyncToken = viaA.readYourWritesSyncToken;
+      expect(await viaB.get("ryw:redis")).toBe("after");
+      expect((await get(b.url, { "upstash-sync-token": viaA.readYourWritesSyncToken ?? "" })).result).toBe(
+        "after",
+      );
+      // A malformed token is ignored, not an error.
+      const odd = await get(b.url, { "upstash-sync-token": "not a token" });
+      expect(odd.response.status).toBe(200);
+      expect(odd.response.headers.get("upstash-sync-token")).toMatch(/^\d+-\d+/);
+    });
+
+    it("never interleave transactions over the same keys, sent to both at once", async () => {
+      const replies = await Promise.all(
+        Array.from({ length: 40 }, async (_, i) => {
+          const response = await fetch(`${i % 2 ? a.url : b.url}/api/redis/multi-exec`, {
+            method: "POST",
+            headers: { Authorization: `Bearer ${TOKEN}` },
+            body: JSON.stringify([
+              ["INCR", "tx:first"],
+              ["SET", "tx:last", String(i)],
+              ["INCR", "tx:second"],
+            ]),
+          });
+          expect(response.status).toBe(200);
+          return (await response.json()) as { result: unknown }[];
+        }),
+      );
+      // Isolated: each transaction saw both counters at the same count, and each count once.
+      for (const reply of replies) expect(reply[0]?.result).toBe(reply[2]?.result);
+      const counts = replies.map((reply) => reply[0]?.result as number).sort((x, y) => x - y);
+      expect(counts).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
     });
   });
 }

@@ -1,7 +1,7 @@
 import type { EndpointName } from "../../core/api.ts";
 import { KvError } from "../../core/errors.ts";
 import { JsonText } from "../../core/types.ts";
-import { Engine } from "../../engine/engine.ts";
+import { Engine, type ReadOptions } from "../../engine/engine.ts";
 import type { FieldSelection, Snapshot } from "../../engine/types.ts";
 import { CommandContext, execute } from "../command.ts";
 import { COMMANDS } from "../index.ts";
@@ -61,20 +61,17 @@ export function keysOf(command: RedisCommand, args: readonly string[]): string[]
 export class RedisContext {
   readonly engine: Engine;
   readonly #reads: CommandContext;
-  #hit: boolean | undefined;
 
-  constructor(engine: Engine, noCache: boolean) {
+  constructor(engine: Engine, reads: ReadOptions = {}) {
     this.engine = engine;
-    this.#reads = new CommandContext(engine, noCache);
+    this.#reads = new CommandContext(engine, reads);
   }
 
   /** Runs a native unit on `input` (validated as the native API validates it). */
   async call(name: EndpointName, input: unknown): Promise<unknown> {
     const command = COMMANDS[name];
-    const outcome = await execute(command, this.engine, parseInput(command.input, input), {
-      noCache: this.#reads.noCache,
-    });
-    if (outcome.cache !== undefined) this.#hit = (this.#hit ?? true) && outcome.cache === "HIT";
+    const outcome = await execute(command, this.engine, parseInput(command.input, input), this.#reads.reads);
+    this.#reads.record(outcome.cache);
     if (!outcome.ok) throw outcome.error;
     return outcome.result;
   }
@@ -98,7 +95,7 @@ export class RedisContext {
     const { engine } = this;
     return engine.write(keys, () =>
       engine.store.atomic(keys, (tx) =>
-        fn(new RedisContext(new Engine(tx, { ttlMs: 0, clock: engine.clock }), true)),
+        fn(new RedisContext(new Engine(tx, { ttlMs: 0, clock: engine.clock }), { noCache: true })),
       ),
     );
   }
@@ -110,10 +107,7 @@ export class RedisContext {
 
   /** Whether L1 answered every read of the command. */
   get cache(): "HIT" | "MISS" | undefined {
-    const reads = this.#reads.cache;
-    if (reads === undefined) return this.#hit === undefined ? undefined : this.#hit ? "HIT" : "MISS";
-    if (this.#hit === undefined) return reads;
-    return reads === "HIT" && this.#hit ? "HIT" : "MISS";
+    return this.#reads.cache;
   }
 }
 
@@ -122,9 +116,9 @@ export async function runRedis(
   command: RedisCommand,
   engine: Engine,
   args: readonly string[],
-  noCache: boolean,
+  reads: ReadOptions,
 ): Promise<{ reply: Reply | RedisError; cache: "HIT" | "MISS" | undefined }> {
-  const r = new RedisContext(engine, noCache);
+  const r = new RedisContext(engine, reads);
   try {
     return { reply: await command.run(r, args), cache: r.cache };
   } catch (error) {

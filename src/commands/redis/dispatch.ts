@@ -1,6 +1,6 @@
 import { UnavailableError } from "../../core/errors.ts";
-import { Engine } from "../../engine/engine.ts";
-import { keysOf, type RedisCommand, runRedis } from "./command.ts";
+import type { Engine, ReadOptions } from "../../engine/engine.ts";
+import { keysOf, type RedisCommand, RedisContext, runRedis } from "./command.ts";
 import { REDIS_COMMANDS } from "./index.ts";
 import { RedisError, type Reply } from "./reply.ts";
 
@@ -10,12 +10,11 @@ export interface Answer {
   cache: "HIT" | "MISS" | undefined;
 }
 
-/** Options of `dispatch`. */
+/** Options of `dispatch`: who calls, and how the reads use L1. */
 export interface DispatchOptions {
   /** The read-only token runs read commands only. */
   access: "full" | "read";
-  /** Skip L1 for the reads. */
-  noCache?: boolean;
+  reads?: ReadOptions;
 }
 
 /**
@@ -26,7 +25,7 @@ export interface DispatchOptions {
 export async function dispatch(engine: Engine, line: unknown, options: DispatchOptions): Promise<Answer> {
   const queued = prepare(line, options);
   if (queued instanceof RedisError) return { reply: queued, cache: undefined };
-  return runRedis(queued.command, engine, queued.args, options.noCache === true);
+  return runRedis(queued.command, engine, queued.args, options.reads ?? {});
 }
 
 /** A command line checked and ready to run. */
@@ -78,21 +77,15 @@ export async function transact(
   const keys = [...new Set(queued.flatMap(({ command, args }) => keysOf(command, args)))];
   // A flush inside names no key: this instance's L1 is emptied after the transaction instead.
   const flushes = queued.some(({ command }) => command.name === "flushdb" || command.name === "flushall");
-  const answers = await engine.write(keys, () =>
-    engine.store.atomic(keys, async (tx) => {
-      // Inside the section nothing may come from L1: it reads what the transaction sees.
-      const inside = new Engine(tx, { ttlMs: 0, clock: engine.clock });
-      const answers: Answer[] = [];
-      for (const { command, args } of queued) {
-        const answer = await runRedis(command, inside, args, true);
-        if (answer.reply instanceof RedisError && answer.reply.status === 503) {
-          throw new UnavailableError();
-        }
-        answers.push({ reply: answer.reply, cache: undefined });
-      }
-      return answers;
-    }),
-  );
+  const answers = await new RedisContext(engine, { noCache: true }).atomic(keys, async (inside) => {
+    const out: Answer[] = [];
+    for (const { command, args } of queued) {
+      const answer = await runRedis(command, inside.engine, args, { noCache: true });
+      if (answer.reply instanceof RedisError && answer.reply.status === 503) throw new UnavailableError();
+      out.push({ reply: answer.reply, cache: undefined });
+    }
+    return out;
+  });
   if (flushes) engine.l1.clear();
   return answers;
 }
