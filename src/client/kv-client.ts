@@ -7,7 +7,6 @@ import {
   NotFoundError,
   UnavailableError,
 } from "../core/errors.ts";
-import type { JsonValue, KeysOptions, KeysPage, LockResult, SetOptions } from "../core/types.ts";
 import {
   formatSyncToken,
   mergeSyncTokens,
@@ -15,6 +14,7 @@ import {
   parseSyncToken,
   type SyncToken,
 } from "../core/sync-token.ts";
+import type { JsonValue, KeysOptions, KeysPage, LockResult, SetOptions } from "../core/types.ts";
 import { toJson } from "../core/validate.ts";
 import { errorFromEnvelope } from "./errors.ts";
 

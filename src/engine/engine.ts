@@ -1,4 +1,4 @@
-import { type SyncToken, mergeSyncTokens } from "../core/sync-token.ts";
+import { mergeSyncTokens, type SyncToken } from "../core/sync-token.ts";
 import { type Clock, type StoreKind, SYSTEM_CLOCK } from "../core/types.ts";
 import { L1Cache } from "./l1-cache.ts";
 import { snapshotCovers } from "./snapshot.ts";

@@ -95,7 +95,13 @@ export class L1Cache<T> {
     this.#put(key, value, expiresAt, this.#writes++, startedAt ?? this.#clock.now());
   }
 
-  #put(key: string, value: T | undefined, expiresAt: number | null, writtenAt: number, filledAt: number): void {
+  #put(
+    key: string,
+    value: T | undefined,
+    expiresAt: number | null,
+    writtenAt: number,
+    filledAt: number,
+  ): void {
     const now = this.#clock.now();
     const deadline = Math.min(now + this.#ttlMs, expiresAt ?? Number.POSITIVE_INFINITY);
     this.#slots.delete(key);

@@ -98,7 +98,7 @@ export function createApp(options: AppOptions): Hono {
     const command = served.has(name) ? COMMANDS[name as EndpointName] : undefined;
     if (command?.spec.public) return serveCommand(c, runtime, command, "full", undefined);
     const access = authorize(c, runtime, options);
-    const reads = new RequestReads(c, runtime.engine, NATIVE_SYNC_HEADER);
+    const reads = new RequestReads(c, runtime.engine, NATIVE_SYNC_HEADER, true);
     try {
       if (command === undefined) throw new NotFoundError(`no endpoint at ${path}`);
       return await serveCommand(c, runtime, command, access, reads);

@@ -64,7 +64,9 @@ export async function serveRedis(
   endpoint: RedisEndpoint,
   access: "full" | "read",
 ): Promise<Response> {
-  const reads = new RequestReads(c, runtime.engine, REDIS_SYNC_HEADER);
+  // `Cache-Control: no-cache` is not read here: @upstash/redis's fetch (`cache: "no-store"`)
+  // sends it with every request, about HTTP caches; the sync token is how its reads stay fresh.
+  const reads = new RequestReads(c, runtime.engine, REDIS_SYNC_HEADER, false);
   let answered: Answered;
   try {
     answered = await run(c, runtime.engine, endpoint, { access, reads: reads.options });
@@ -74,7 +76,12 @@ export async function serveRedis(
   return c.json(answered.body, answered.status as 200);
 }
 
-async function run(c: Context, engine: Engine, endpoint: RedisEndpoint, options: DispatchOptions): Promise<Answered> {
+async function run(
+  c: Context,
+  engine: Engine,
+  endpoint: RedisEndpoint,
+  options: DispatchOptions,
+): Promise<Answered> {
   if (c.req.method !== "POST") {
     c.header("Allow", "POST");
     return fail(`ERR ${c.req.path} takes POST`, 405);

@@ -95,7 +95,9 @@ function twoInstances(label: string, database: () => { url: string; cleanup: () 
       await writer.set("ryw", "before");
       // B's L1 holds the value from before the write; without a token B may answer with it.
       await call(b.url, "GET", "get?key=ryw", { token: TOKEN });
-      expect((await call(b.url, "GET", "get?key=ryw", { token: TOKEN })).headers.get("x-kv-cache")).toBe("HIT");
+      expect((await call(b.url, "GET", "get?key=ryw", { token: TOKEN })).headers.get("x-kv-cache")).toBe(
+        "HIT",
+      );
 
       await writer.set("ryw", "after");
       const synced = writer.syncToken;

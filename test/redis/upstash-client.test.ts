@@ -179,6 +179,23 @@ describe.each(sqlDatabases("upstash"))("@upstash/redis against tierkv on %s", (_
   });
 
   describe("the wire", () => {
+    it("reads through L1 although the client's fetch sends Cache-Control: no-cache", async () => {
+      const a = k("l1");
+      await redis.set(a, "v");
+      const read = () =>
+        fetch(base, {
+          method: "POST",
+          headers: { Authorization: `Bearer ${FULL_TOKEN}` },
+          body: JSON.stringify(["GET", a]),
+          cache: "no-store",
+        });
+      await read();
+      const second = await read();
+      expect(await second.json()).toEqual({ result: "v" });
+      expect(second.headers.get("x-kv-cache")).toBe("HIT");
+      expect(second.headers.get("upstash-sync-token")).toMatch(/^\d+-\d+-[0-9a-z]+$/);
+    });
+
     it("answers PING, ECHO and TIME", async () => {
       expect(await redis.ping()).toBe("PONG");
       expect(await redis.ping(["hey"])).toBe("hey");
