@@ -253,6 +253,24 @@ app.get("/api/kv/hgetall", async (c) => {
       .join(",")}}`,
   );
 });
+if (process.env.BASELINE === "redis") {
+  // The Redis protocol's scenarios (Upstash's REST form) straight onto ioredis, as a
+  // Redis-over-HTTP service answers them.
+  const redis = new Redis(process.env.BASELINE_URL ?? "");
+  app.post("/api/redis", async (c) => {
+    const [command, ...args] = await c.req.json<[string, ...(string | number)[]]>();
+    try {
+      return c.json({ result: await redis.call(command, ...args) });
+    } catch (error) {
+      return c.json({ error: (error as Error).message }, 400);
+    }
+  });
+  app.post("/api/redis/pipeline", async (c) => {
+    const commands = await c.req.json<[string, ...(string | number)[]][]>();
+    const replies = (await redis.pipeline(commands).exec()) ?? [];
+    return c.json(replies.map(([error, result]) => (error ? { error: error.message } : { result })));
+  });
+}
 serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info) => {
   console.log(`listening on http://127.0.0.1:${info.port}`);
 });

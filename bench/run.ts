@@ -75,9 +75,28 @@ const getOf = (path: () => string): autocannon.Request => ({
   method: "GET",
   setupRequest: (req) => ({ ...req, path: `/api/kv/${path()}` }),
 });
+/** A request of the Redis protocol (Upstash's REST form): one command, or a pipeline of them. */
+const redisOf = (command: () => unknown[]): autocannon.Request => ({
+  method: "POST",
+  path: "/api/redis",
+  setupRequest: (req) => ({ ...req, body: json(command()) }),
+});
+const pipelineOf = (command: () => unknown[], n = 10): autocannon.Request => ({
+  method: "POST",
+  path: "/api/redis/pipeline",
+  setupRequest: (req) => ({ ...req, body: json(Array.from({ length: n }, command)) }),
+});
+const VALUE_TEXT = json(VALUE);
 
 /** The scenarios of the run: what each sends, and at which connection counts. */
-const SCENARIOS: { name: string; load: Load; connections: number[]; tierkv: "cached" | "direct" }[] = [
+const SCENARIOS: {
+  name: string;
+  load: Load;
+  connections: number[];
+  tierkv: "cached" | "direct";
+  /** Scenarios of the Redis protocol run only where it is spoken: tierkv, Redis, the bare route. */
+  redis?: true;
+}[] = [
   {
     name: "get, L1 hit",
     load: { requests: [getOf(() => "get?key=hot")] },
@@ -137,7 +156,32 @@ const SCENARIOS: { name: string; load: Load; connections: number[]; tierkv: "cac
     connections: [50],
     tierkv: "cached",
   },
+  ...(
+    [
+      ["GET", () => ["GET", `k${pick(HOT_KEYS)}`]],
+      ["SET", () => ["SET", `w${pick(HOT_KEYS)}`, VALUE_TEXT]],
+      ["INCR", () => ["INCR", "rcounter"]],
+    ] as const
+  ).flatMap(([name, command]) => [
+    {
+      name: `Redis protocol ${name}`,
+      load: { requests: [redisOf(command)] },
+      connections: [50],
+      tierkv: "cached" as const,
+      redis: true as const,
+    },
+    {
+      name: `Redis protocol ${name}, pipeline of 10`,
+      load: { requests: [pipelineOf(command)] },
+      connections: [50],
+      tierkv: "cached" as const,
+      redis: true as const,
+    },
+  ]),
 ];
+
+/** The baselines that answer the Redis protocol's scenarios. */
+const REDIS_SPEAKERS = new Set(["bare route", "Redis (ioredis)"]);
 
 interface Figure {
   rps: number;
@@ -317,7 +361,7 @@ async function main(): Promise<void> {
     shared.set("Map", (await start("bench/baseline-server.ts", { BASELINE: "map" })).url);
     if (hasRedis) {
       const redis = new Redis(REDIS_URL);
-      await redis.del("counter", ...Array.from({ length: HOT_KEYS }, (_, i) => `c${i}`));
+      await redis.del("counter", "rcounter", ...Array.from({ length: HOT_KEYS }, (_, i) => `c${i}`));
       redis.disconnect();
       shared.set(
         "Redis (ioredis)",
@@ -355,9 +399,12 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       for (const scenario of SCENARIOS) {
         for (const connections of scenario.connections) {
-          const targets: [string, string][] = [...shared];
+          const targets: [string, string][] = [...shared].filter(
+            ([name]) => !scenario.redis || REDIS_SPEAKERS.has(name),
+          );
           for (const [label, servers] of perDb) {
             targets.push([`tierkv ${label}`, scenario.tierkv === "cached" ? servers.cached : servers.direct]);
+            if (scenario.redis) continue;
             targets.push([`${label === "SQLite" ? "better-sqlite3" : "pg"}`, servers.raw]);
             targets.push([`Keyv ${label}`, servers.keyv]);
           }
@@ -558,6 +605,16 @@ function render(
     `${target("set ÷ Keyv (≥ 2.0)", "set", (db) => `Keyv ${db}`)}`,
     `${target("incr, hot key ÷ raw driver (≥ 1.0)", "incr, one hot key", rawOf)}`,
     `${target("incr, hot key ÷ Keyv (≥ 2.0)", "incr, one hot key", (db) => `Keyv ${db}`)}`,
+    ...["GET", "SET", "INCR"].flatMap((name) => [
+      target(`Redis protocol ${name} ÷ Redis`, `Redis protocol ${name}`, () => "Redis (ioredis)"),
+      target(
+        `Redis protocol ${name}, pipeline of 10 ÷ Redis`,
+        `Redis protocol ${name}, pipeline of 10`,
+        () => "Redis (ioredis)",
+      ),
+    ]),
+    "",
+    'The Redis protocol\'s scenarios send Upstash\'s REST form (`POST /api/redis` with `["GET","k1"]`, `POST /api/redis/pipeline` with ten such commands); the Redis baseline answers the same bodies through ioredis (`call`, and one ioredis pipeline per request), as a Redis-over-HTTP service would. tierkv\'s `GET` of the 1,000 hot keys is answered from L1.',
     "",
   );
   lines.push(

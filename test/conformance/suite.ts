@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
+import { Redis, type RedisConfigNodejs } from "@upstash/redis";
 import { describe, expect, it } from "vitest";
+import { createClient } from "../../src/client/index.ts";
 
 /** How a target's L1 caches map onto its endpoints (SPEC §4: one L1 per instance). */
 export type L1Topology =
@@ -680,5 +682,105 @@ export function conformance(baseUrl: string | (() => string), options: Conforman
         expect(r.headers.get("x-kv-cache")).toBe("MISS");
       });
     }
+  });
+
+  describe("read-your-writes across instances (SPEC §8)", () => {
+    const token = (r: Reply) => r.headers.get("x-kv-sync-token");
+
+    it("answers every authenticated request with a sync token, errors too", async () => {
+      const k = key();
+      expect(token(await post("set", { key: k, value: 1 }))).toMatch(/^\d+-\d+(-[0-9a-z]+)?$/);
+      expect(token(await call("GET", `get?${q({ key: key("missing") })}`))).toMatch(/^\d+-\d+/);
+      expect(token(await post("incr", { key: k, by: 1.5 }))).toMatch(/^\d+-\d+/);
+      expect(token(await call("GET", "nope"))).toMatch(/^\d+-\d+/);
+      expect(token(await call("GET", `get?${q({ key: k })}`, { auth: "wrong" }))).toBeNull();
+    });
+
+    it("shows a write to a read that sends the write's token, whatever L1 holds", async () => {
+      const k = key();
+      await ok(post("set", { key: k, value: "before" }));
+      const read = (headers: Record<string, string> = {}) => call("GET", `get?${q({ key: k })}`, { headers });
+      await read();
+      expect((await read()).headers.get("x-kv-cache")).toBe("HIT");
+      const written = await post("set", { key: k, value: "after" });
+      const sent = token(written) ?? "";
+      const r = await read({ "X-KV-Sync-Token": sent });
+      expect(r.body?.result).toBe("after");
+      // Its answer stands for the write too, so the next read may send that instead.
+      const again = await read({ "X-KV-Sync-Token": token(r) ?? "" });
+      expect(again.body?.result).toBe("after");
+      // Nonsense is ignored, not refused.
+      expect((await read({ "X-KV-Sync-Token": "junk" })).status).toBe(200);
+    });
+
+    it("lets the SDK client read its own writes on its own", async () => {
+      const client = createClient({ url: origin(), token: options.token });
+      const k = key();
+      await client.set(k, "before");
+      expect(await client.get(k)).toBe("before");
+      expect(await client.get(k)).toBe("before");
+      await client.set(k, "after");
+      expect(await client.get(k)).toBe("after");
+      const h = key("hash");
+      await client.hSet(h, { f: 1 });
+      expect(await client.hGetAll(h)).toEqual({ f: 1 });
+      await client.hIncrBy(h, "f", 2);
+      expect(await client.hGet(h, "f")).toBe(3);
+    });
+  });
+
+  describe("the Redis protocol (SPEC §7) with @upstash/redis", () => {
+    const redis = (token = options.token, extra: Partial<RedisConfigNodejs> = {}) =>
+      new Redis({ url: `${origin()}/api/redis`, token, ...extra });
+
+    it("runs the basic commands, auto-pipelined, reading its own writes", async () => {
+      const r = redis();
+      const k = key("redis");
+      expect(await r.set(k, { user: 1 })).toBe("OK");
+      expect(await r.get(k)).toEqual({ user: 1 });
+      expect(await r.set(k, "v2")).toBe("OK");
+      expect(await r.get(k)).toBe("v2");
+      expect(await r.incr(`${k}:n`)).toBe(1);
+      expect(await r.incrby(`${k}:n`, 4)).toBe(5);
+      expect(await r.hset(`${k}:h`, { a: "1", b: "x" })).toBe(2);
+      expect(await r.hgetall(`${k}:h`)).toEqual({ a: 1, b: "x" });
+      expect(await r.expire(k, 100)).toBe(1);
+      expect(await r.ttl(k)).toBeGreaterThan(98);
+      expect(await r.mget(k, `${k}:n`, key("none"))).toEqual(["v2", 5, null]);
+      expect(await r.del(k, `${k}:n`)).toBe(2);
+      expect(await r.exists(k, `${k}:h`)).toBe(1);
+    });
+
+    it("runs explicit pipelines and multi(), base64 on and off", async () => {
+      for (const r of [
+        redis(),
+        redis(options.token, { responseEncoding: false, enableAutoPipelining: false }),
+      ]) {
+        const k = key("redis-tx");
+        const p = r.pipeline();
+        p.set(k, "1");
+        p.incr(k);
+        p.get(k);
+        expect(await p.exec()).toEqual(["OK", 2, 2]);
+        const tx = r.multi();
+        tx.incr(k);
+        tx.hset(k, { f: "v" });
+        tx.get(k);
+        const [n, hset, got] = (await tx.exec({ keepErrors: true })) as { result: unknown; error?: string }[];
+        expect(n?.result).toBe(3);
+        expect(hset?.error).toMatch(/^WRONGTYPE/);
+        expect(got?.result).toBe(3);
+      }
+    });
+
+    it("lets the read-only token read, refuses its writes, and refuses a wrong token", async () => {
+      const k = key("redis-ro");
+      await redis().set(k, "v");
+      const reader = redis(options.readonlyToken);
+      expect(await reader.get(k)).toBe("v");
+      await expect(reader.set(k, "w")).rejects.toThrow(/NOPERM/);
+      await expect(redis("wrong-token").get(k)).rejects.toThrow(/Unauthorized/);
+      expect(await reader.get(k)).toBe("v");
+    });
   });
 }
