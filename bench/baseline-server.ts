@@ -267,7 +267,7 @@ if (process.env.BASELINE === "redis") {
   });
   app.post("/api/redis/pipeline", async (c) => {
     const commands = await c.req.json<[string, ...(string | number)[]][]>();
-    const replies = (await redis.pipeline(commands).exec()) ?? [];
+    const replies = (await redis.pipeline(commands.map((command) => ["call", ...command])).exec()) ?? [];
     return c.json(replies.map(([error, result]) => (error ? { error: error.message } : { result })));
   });
 }
