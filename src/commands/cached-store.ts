@@ -149,6 +149,18 @@ export class CachedStore implements KvStore, SnapshotSource {
     return this.engine.flush();
   }
 
+  scripts(shas: string[]): Promise<Map<string, string>> {
+    return this.engine.store.scripts(shas);
+  }
+
+  saveScript(sha: string, body: string): Promise<void> {
+    return this.engine.store.saveScript(sha, body);
+  }
+
+  flushScripts(): Promise<void> {
+    return this.engine.store.flushScripts();
+  }
+
   ping(): Promise<void> {
     return this.engine.ping();
   }

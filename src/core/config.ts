@@ -15,6 +15,8 @@ export interface Config {
   l1MaxEntries: number;
   /** How far apart the clocks of instances may be (`KV_SYNC_SKEW_MS`, default 1,000; SPEC §8). */
   syncSkewMs: number;
+  /** Longest run of one Lua script before it is stopped (`KV_SCRIPT_TIME_LIMIT_MS`, default 5,000). */
+  scriptTimeLimitMs: number;
   /** How often the Node server deletes expired rows (`KV_SWEEP_INTERVAL_MS`, default 60,000; 0 = never). */
   sweepIntervalMs: number;
 }
@@ -46,6 +48,7 @@ export function loadConfig(env: Env = process.env): Config {
     l1TtlMs: integer(env, "KV_L1_TTL_MS", 5_000, 0, 86_400_000),
     l1MaxEntries: integer(env, "KV_L1_MAX_ENTRIES", 10_000, 0, 10_000_000),
     syncSkewMs: integer(env, "KV_SYNC_SKEW_MS", 1_000, 0, 60_000),
+    scriptTimeLimitMs: integer(env, "KV_SCRIPT_TIME_LIMIT_MS", 5_000, 1, 60_000),
     sweepIntervalMs: integer(env, "KV_SWEEP_INTERVAL_MS", 60_000, 0, 86_400_000),
   };
 }

@@ -30,6 +30,8 @@ export interface L1Options {
    * the margin by which a sync token from another instance is taken to be late (SPEC §8).
    */
   syncSkewMs?: number;
+  /** Longest run of one Lua script in ms (default 5,000). */
+  scriptTimeLimitMs?: number;
 }
 
 /** A random name of this instance, for the sync tokens it hands out. */
@@ -54,6 +56,8 @@ export class Engine {
   /** The name in this instance's sync tokens. */
   readonly instance = instanceName();
   readonly #syncSkewMs: number;
+  /** Longest run of one Lua script, in ms. */
+  readonly scriptTimeLimitMs: number;
   /** The latest write this instance has acknowledged (or that failed, having maybe landed). */
   #written: SyncToken;
 
@@ -62,6 +66,7 @@ export class Engine {
     this.kind = store.kind;
     this.clock = options.clock ?? SYSTEM_CLOCK;
     this.#syncSkewMs = options.syncSkewMs ?? 1_000;
+    this.scriptTimeLimitMs = options.scriptTimeLimitMs ?? 5_000;
     this.#written = { ms: 0, seq: 0, instance: this.instance };
     this.l1 = new L1Cache<Snapshot>({
       ttlMs: options.ttlMs ?? 5_000,

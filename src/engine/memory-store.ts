@@ -33,6 +33,7 @@ export class MemoryStore implements KvStore, SnapshotSource {
   readonly kind = "memory" as const;
   #entries = new Map<string, Entry>();
   #locks = new Map<string, { token: string; expiresAt: number }>();
+  #scripts = new Map<string, string>();
   #clock: Clock;
   /** While an atomic section runs, what other callers wait for; null otherwise. */
   #gate: Promise<void> | null = null;
@@ -62,6 +63,7 @@ export class MemoryStore implements KvStore, SnapshotSource {
     const view = new MemoryStore({ clock: this.#clock });
     view.#entries = this.#entries;
     view.#locks = this.#locks;
+    view.#scripts = this.#scripts;
     view.#inSection = true;
     try {
       return await fn(view);
@@ -286,6 +288,23 @@ export class MemoryStore implements KvStore, SnapshotSource {
   async flush(): Promise<void> {
     if (this.#gate !== null && !this.#inSection) await this.#enter();
     this.#entries.clear();
+  }
+
+  async scripts(shas: string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const sha of shas) {
+      const body = this.#scripts.get(sha);
+      if (body !== undefined) out.set(sha, body);
+    }
+    return out;
+  }
+
+  async saveScript(sha: string, body: string): Promise<void> {
+    if (!this.#scripts.has(sha)) this.#scripts.set(sha, body);
+  }
+
+  async flushScripts(): Promise<void> {
+    this.#scripts.clear();
   }
 
   async sweep(): Promise<number> {

@@ -19,6 +19,7 @@ export function createRuntime(config: Config, store: KvStore & SnapshotSource, c
     ttlMs: config.l1TtlMs,
     maxEntries: config.l1MaxEntries,
     syncSkewMs: config.syncSkewMs,
+    scriptTimeLimitMs: config.scriptTimeLimitMs,
     ...(clock !== undefined ? { clock } : {}),
   });
   return { config, engine };

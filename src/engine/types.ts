@@ -36,6 +36,12 @@ export interface KvStore {
   sweep(): Promise<number>;
   /** Deletes every key of both types (locks, in their own keyspace, stay). */
   flush(): Promise<void>;
+  /** The bodies of the cached Lua scripts among `shas` (SHA1, lower-case hex), by SHA1. */
+  scripts(shas: string[]): Promise<Map<string, string>>;
+  /** Caches a script's body under its SHA1, for EVALSHA on any instance; a cached one stays. */
+  saveScript(sha: string, body: string): Promise<void>;
+  /** Empties the script cache (SCRIPT FLUSH). */
+  flushScripts(): Promise<void>;
   /**
    * Runs `fn` as one transaction on the store it is given: its reads and writes of `keys` never
    * interleave with another atomic section over any of those keys, on any instance sharing the

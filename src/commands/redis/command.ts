@@ -25,9 +25,10 @@ export interface RedisCommand {
 
 /**
  * The keys among a command's arguments: "first" (the first argument), "all" (every argument),
- * "pairs" (every other one, from the first: MSET), or "none".
+ * "pairs" (every other one, from the first: MSET), "eval" (the `numkeys` arguments after the
+ * script and its count: EVAL), or "none".
  */
-export type KeySpec = "first" | "all" | "pairs" | "none";
+export type KeySpec = "first" | "all" | "pairs" | "eval" | "none";
 
 /** Declares a Redis command unit. */
 export function redisCommand(
@@ -49,6 +50,10 @@ export function keysOf(command: RedisCommand, args: readonly string[]): string[]
       return [...args];
     case "pairs":
       return args.filter((_, i) => i % 2 === 0);
+    case "eval": {
+      const n = Number(args[1]);
+      return Number.isSafeInteger(n) && n > 0 ? args.slice(2, 2 + n) : [];
+    }
     default:
       return [];
   }

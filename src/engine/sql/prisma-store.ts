@@ -19,6 +19,7 @@ import { isConflict } from "./driver-errors.ts";
 import * as hashes from "./hashes.ts";
 import * as keyspace from "./keys.ts";
 import * as locks from "./locks.ts";
+import * as scripts from "./scripts.ts";
 import * as strings from "./strings.ts";
 
 export type { SqlClient, SqlRunner } from "./context.ts";
@@ -190,6 +191,18 @@ export class PrismaStore implements KvStore, SnapshotSource {
 
   flush(): Promise<void> {
     return keyspace.flush(this.#sql);
+  }
+
+  scripts(shas: string[]): Promise<Map<string, string>> {
+    return scripts.scripts(this.#sql, shas);
+  }
+
+  saveScript(sha: string, body: string): Promise<void> {
+    return scripts.saveScript(this.#sql, sha, body);
+  }
+
+  flushScripts(): Promise<void> {
+    return scripts.flushScripts(this.#sql);
   }
 
   /**
