@@ -94,6 +94,16 @@ end
 globals.string, globals.table, globals.math, globals.redis =
   readonly(string), readonly(table), readonly(math), readonly(redis)
 globals.unpack = table.unpack
+-- Redis's pcall answers an error table's text, as redis.call's errors are caught by scripts.
+local rawpcall = pcall
+local function caught(ok, ...)
+  if not ok then
+    local e = ...
+    if type(e) == "table" and type(e.err) == "string" then return false, e.err end
+  end
+  return ok, ...
+end
+globals.pcall = function(f, ...) return caught(rawpcall(f, ...)) end
 globals.rawset = function(t, k, v)
   if frozen[t] then error("Attempt to modify a readonly table", 2) end
   return rawset(t, k, v)
@@ -172,7 +182,8 @@ export class LuaVm {
     const bytes = to_luastring(body);
     const status = lauxlib.luaL_loadbufferx(L, bytes, bytes.length, CHUNK_NAME, TEXT_ONLY);
     if (status !== lua.LUA_OK) {
-      const message = text(lua.lua_tostring(L, -1));
+      // Lua 5.1's parser quotes the end of the script as Redis's words it ('<eof>'); 5.3's does not.
+      const message = text(lua.lua_tostring(L, -1)).replace(/ near <eof>$/, " near '<eof>'");
       lua.lua_pop(L, 1);
       throw new RedisError(`ERR Error compiling script (new function): ${message}`);
     }
