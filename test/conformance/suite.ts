@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { Ratelimit } from "@upstash/ratelimit";
 import { Redis, type RedisConfigNodejs } from "@upstash/redis";
 import { describe, expect, it } from "vitest";
 import { createClient } from "../../src/client/index.ts";
@@ -770,6 +771,23 @@ export function conformance(baseUrl: string | (() => string), options: Conforman
         expect(n?.result).toBe(3);
         expect(hset?.error).toMatch(/^WRONGTYPE/);
         expect(got?.result).toBe(3);
+      }
+    });
+
+    it("runs Lua scripts: @upstash/ratelimit's fixed and sliding windows and token bucket", async () => {
+      const r = redis();
+      const k = key("lua");
+      expect(await r.eval("return {KEYS[1], ARGV[1], 2.5}", [k], ["a"])).toEqual([k, "a", 2]);
+      for (const limiter of [
+        Ratelimit.fixedWindow(2, "100000 s"),
+        Ratelimit.slidingWindow(2, "100000 s"),
+        Ratelimit.tokenBucket(1, "100000 s", 2),
+      ]) {
+        const rl = new Ratelimit({ redis: r, limiter, prefix: key("rl"), ephemeralCache: false });
+        const passed = [];
+        for (let i = 0; i < 3; i++) passed.push((await rl.limit("id")).success);
+        expect(passed).toEqual([true, true, false]);
+        expect((await rl.getRemaining("id")).remaining).toBe(0);
       }
     });
 
