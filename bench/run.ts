@@ -2,6 +2,8 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
+import { Ratelimit } from "@upstash/ratelimit";
+import { Redis as UpstashRedis } from "@upstash/redis";
 import autocannon from "autocannon";
 import Database from "better-sqlite3";
 import { Redis } from "ioredis";
@@ -207,6 +209,39 @@ async function measure(url: string, load: Load, connections: number, seconds = S
     p99: result.latency.p99,
     max: result.latency.max,
   };
+}
+
+/** The scenario of @upstash/ratelimit's `limit()`, run by the client itself. */
+const RATELIMIT = "@upstash/ratelimit limit(), sliding window";
+
+/**
+ * `limit()` calls per second of @upstash/ratelimit, unchanged, from `connections` concurrent
+ * callers over 1,000 identifiers. Each call is one EVALSHA of its sliding-window script (the
+ * client auto-pipelines concurrent calls, as it does for its users).
+ */
+async function measureRatelimit(url: string, connections: number, seconds = SECONDS): Promise<Figure> {
+  const rl = new Ratelimit({
+    redis: new UpstashRedis({ url: `${url}/api/redis`, token: TOKEN }),
+    limiter: Ratelimit.slidingWindow(1_000_000_000, "1000 s"),
+    prefix: `bench-rl-${process.pid}-${Date.now()}`,
+    ephemeralCache: false,
+  });
+  await rl.limit("warm-up");
+  const latencies: number[] = [];
+  const until = performance.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (performance.now() < until) {
+        const started = performance.now();
+        const { success } = await rl.limit(`id${pick(HOT_KEYS)}`);
+        if (!success) throw new Error(`${url}: limit() denied a call under a limit never reached`);
+        latencies.push(performance.now() - started);
+      }
+    }),
+  );
+  latencies.sort((x, y) => x - y);
+  const at = (q: number) => Math.round(latencies[Math.floor(q * (latencies.length - 1))] ?? Number.NaN);
+  return { rps: latencies.length / seconds, p50: at(0.5), p99: at(0.99), max: at(1) };
 }
 
 function median(values: number[]): number {
@@ -425,6 +460,22 @@ async function main(): Promise<void> {
           }
         }
       }
+      const limiters: [string, string][] = [...perDb].map(([label, servers]) => [
+        `tierkv ${label}`,
+        servers.cached,
+      ]);
+      if (hasRedis) limiters.unshift(["Redis (ioredis)", shared.get("Redis (ioredis)") as string]);
+      for (const [server, url] of limiters) {
+        const figure = await measureRatelimit(url, 50);
+        let row = rows.find((r) => r.scenario === RATELIMIT && r.server === server);
+        if (row === undefined) {
+          row = { scenario: RATELIMIT, connections: 50, server, rps: [], p50: [], p99: [] };
+          rows.push(row);
+        }
+        row.rps.push(figure.rps);
+        row.p50.push(figure.p50);
+        row.p99.push(figure.p99);
+      }
       console.error(`round ${round + 1}/${ROUNDS} done after ${Math.round((Date.now() - began) / 1000)} s`);
     }
 
@@ -613,6 +664,7 @@ function render(
         () => "Redis (ioredis)",
       ),
     ]),
+    target(`${RATELIMIT} ÷ Redis`, RATELIMIT, () => "Redis (ioredis)"),
     "",
     'The Redis protocol\'s scenarios send Upstash\'s REST form (`POST /api/redis` with `["GET","k1"]`, `POST /api/redis/pipeline` with ten such commands); the Redis baseline answers the same bodies through ioredis (`call`, and one ioredis pipeline per request), as a Redis-over-HTTP service would. tierkv\'s `GET` of the 1,000 hot keys is answered from L1.',
     "",

@@ -32,6 +32,8 @@ export interface L1Options {
   syncSkewMs?: number;
   /** Longest run of one Lua script in ms (default 5,000). */
   scriptTimeLimitMs?: number;
+  /** The instance's name in sync tokens (default: a random one); an atomic section's engine shares its instance's. */
+  instance?: string;
 }
 
 /** A random name of this instance, for the sync tokens it hands out. */
@@ -54,7 +56,7 @@ export class Engine {
   readonly l1: L1Cache<Snapshot>;
   readonly clock: Clock;
   /** The name in this instance's sync tokens. */
-  readonly instance = instanceName();
+  readonly instance: string;
   readonly #syncSkewMs: number;
   /** Longest run of one Lua script, in ms. */
   readonly scriptTimeLimitMs: number;
@@ -67,6 +69,7 @@ export class Engine {
     this.clock = options.clock ?? SYSTEM_CLOCK;
     this.#syncSkewMs = options.syncSkewMs ?? 1_000;
     this.scriptTimeLimitMs = options.scriptTimeLimitMs ?? 5_000;
+    this.instance = options.instance ?? instanceName();
     this.#written = { ms: 0, seq: 0, instance: this.instance };
     this.l1 = new L1Cache<Snapshot>({
       ttlMs: options.ttlMs ?? 5_000,

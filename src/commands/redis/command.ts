@@ -100,7 +100,17 @@ export class RedisContext {
     const { engine } = this;
     return engine.write(keys, () =>
       engine.store.atomic(keys, (tx) =>
-        fn(new RedisContext(new Engine(tx, { ttlMs: 0, clock: engine.clock }), { noCache: true })),
+        fn(
+          new RedisContext(
+            new Engine(tx, {
+              ttlMs: 0,
+              clock: engine.clock,
+              instance: engine.instance,
+              scriptTimeLimitMs: engine.scriptTimeLimitMs,
+            }),
+            { noCache: true },
+          ),
+        ),
       ),
     );
   }

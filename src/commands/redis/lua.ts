@@ -216,9 +216,10 @@ export class LuaVm {
       killed: false,
     };
     this.#runs.set(co, run);
-    const timeout = new RedisError(
-      `ERR Script killed: it ran for longer than ${options.timeLimitMs} ms (KV_SCRIPT_TIME_LIMIT_MS) script: ${script.sha}`,
-    );
+    const timeout = () =>
+      new RedisError(
+        `ERR Script killed: it ran for longer than ${options.timeLimitMs} ms (KV_SCRIPT_TIME_LIMIT_MS) script: ${script.sha}`,
+      );
     lua.lua_sethook(
       co,
       (L) => {
@@ -252,12 +253,12 @@ export class LuaVm {
         return reply;
       }
       if (status !== lua.LUA_YIELD) return errorOfRun(co, script.sha);
-      if (run.killed) return timeout;
+      if (run.killed) return timeout();
       const pending = run.pending;
       run.pending = undefined;
       if (pending === undefined) return new RedisError(`ERR scripts may not yield script: ${script.sha}`);
       run.reply = pending.argv instanceof RedisError ? pending.argv : await runner(pending.argv);
-      if (Date.now() > run.deadline) return timeout;
+      if (Date.now() > run.deadline) return timeout();
     }
   }
 
