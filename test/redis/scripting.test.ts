@@ -136,6 +136,54 @@ const CASES: Case[] = [
   { name: "loadstring", line: script("return loadstring('return 1 + 1')()") },
   { name: "redis.sha1hex", line: script("return redis.sha1hex('abc')") },
   { name: "the Redis log levels", line: script("return {redis.LOG_DEBUG, redis.LOG_WARNING}") },
+  // Lua 5.1's numbers: doubles, printed with %.14g.
+  {
+    name: "products beyond 32 bits",
+    line: script("return {tostring(1000000 * 3000), 86400000 * 100, tostring(2^53)}"),
+  },
+  { name: "whole floats print as integers", line: script("return 'a' .. 10/2 .. ':' .. 0.1 .. ':' .. 1/3") },
+  { name: "hex numerals", line: script("return tostring(0xFFFFFFFF)") },
+  {
+    name: "numbers read from strings",
+    line: script("return tostring(tonumber(ARGV[1]) * 1000)", [], ["1700000000123"]),
+  },
+  {
+    name: "counters beyond 32 bits",
+    line: script(
+      "redis.call('SET', KEYS[1], '5000000000'); return tostring(redis.call('INCR', KEYS[1]) * 2)",
+      ["@c"],
+    ),
+  },
+  // Redis's libraries.
+  {
+    name: "bit",
+    line: script(
+      "return {bit.band(0xFF, 0x0F), bit.bor(1, 2, 4), bit.bxor(5, 3), bit.bnot(0), bit.lshift(1, 31), bit.rshift(-1, 28), bit.arshift(-256, 4), bit.tobit(0xFFFFFFFF), bit.tohex(255), bit.tohex(-1, -4), bit.rol(0x80000001, 1), bit.bswap(0x12345678)}",
+    ),
+  },
+  {
+    name: "cjson.decode",
+    line: script(
+      "local t = cjson.decode(ARGV[1]); return {t.a[1], t.a[2], tostring(t.a[3].b == cjson.null), tostring(t.c), t.d, #t.a}",
+      [],
+      ['{"a":[1,2,{"b":null}],"c":1.5,"d":"x"}'],
+    ),
+  },
+  {
+    name: "cjson.encode of arrays, holes and scalars",
+    line: script(
+      "return {cjson.encode({1, 2, 'x', true}), cjson.encode({1, 2, nil, 4}), cjson.encode('s'), cjson.encode(0.5)}",
+    ),
+  },
+  {
+    name: "cjson.encode of an object, decoded again",
+    line: script("local t = cjson.decode(cjson.encode({a = 1, b = {c = 'd'}})); return {t.a, t.b.c}"),
+  },
+  { name: "cjson.encode of a function", line: script("return cjson.encode(function() end)") },
+  {
+    name: "xpcall",
+    line: script("return {xpcall(function() error('x') end, function(e) return 'handled' end)}"),
+  },
   // numkeys.
   { name: "negative numkeys", line: ["EVAL", "return 1", -1] },
   { name: "numkeys beyond the arguments", line: ["EVAL", "return 1", 3, "a"] },
@@ -296,6 +344,7 @@ describe.each(sqlDatabases("scripting2"))(
       for (const body of [
         "redis.call('SET', KEYS[1], 'half') while true do end",
         "redis.call('SET', KEYS[1], 'half') while true do pcall(function() while true do end end) end",
+        "redis.call('SET', KEYS[1], 'half') pcall(error, 'caught') while true do end",
       ]) {
         const started = Date.now();
         const answer = await send(["EVAL", body, 1, key]);

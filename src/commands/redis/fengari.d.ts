@@ -28,6 +28,7 @@ declare module "fengari" {
     export const LUA_TNUMBER: number;
     export const LUA_TSTRING: number;
     export const LUA_TTABLE: number;
+    export const LUA_TLIGHTUSERDATA: number;
 
     export function lua_newthread(L: LuaState): LuaState;
     export function lua_resume(L: LuaState, from: LuaState | null, nargs: number): number;
@@ -45,6 +46,10 @@ declare module "fengari" {
     export function lua_xmove(from: LuaState, to: LuaState, n: number): void;
     export function lua_type(L: LuaState, index: number): number;
     export function lua_checkstack(L: LuaState, n: number): number;
+    export function lua_concat(L: LuaState, n: number): void;
+    export function lua_absindex(L: LuaState, index: number): number;
+    export function lua_next(L: LuaState, index: number): number;
+    export function lua_pushlightuserdata(L: LuaState, p: unknown): void;
 
     export function lua_pushnil(L: LuaState): void;
     export function lua_pushboolean(L: LuaState, b: boolean | number): void;
@@ -87,6 +92,10 @@ declare module "fengari" {
     export function luaL_ref(L: lua.LuaState, t: number): number;
     export function luaL_unref(L: lua.LuaState, t: number, ref: number): void;
     export function luaL_tolstring(L: lua.LuaState, index: number): Uint8Array;
+    export function luaL_checknumber(L: lua.LuaState, arg: number): number;
+    export function luaL_where(L: lua.LuaState, level: number): void;
+    export function luaL_typename(L: lua.LuaState, index: number): Uint8Array;
+    export function luaL_checkstack(L: lua.LuaState, space: number, message: string | null): void;
   }
 
   export namespace lualib {
@@ -95,4 +104,24 @@ declare module "fengari" {
     export function luaopen_string(L: lua.LuaState): number;
     export function luaopen_math(L: lua.LuaState): number;
   }
+}
+
+declare module "fengari/src/lobject.js" {
+  /** A Lua value slot (the fields and methods the number patch uses). */
+  export interface TValue {
+    value: number;
+    ttisinteger(): boolean;
+    setfltvalue(n: number): void;
+    setsvalue(s: unknown): void;
+  }
+  /** The module's exports object, whose functions fengari calls through it. */
+  const lobject: {
+    luaO_str2num: (s: Uint8Array, o: TValue) => number;
+    luaO_tostring: (L: unknown, o: TValue) => void;
+  };
+  export default lobject;
+}
+
+declare module "fengari/src/lstring.js" {
+  export function luaS_bless(L: unknown, s: Uint8Array): unknown;
 }

@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
 import { lauxlib, lua, lualib, to_luastring } from "fengari";
+import lobject from "fengari/src/lobject.js";
+import { luaS_bless } from "fengari/src/lstring.js";
 import { RedisError, type Reply, Status } from "./reply.ts";
 
 // Redis's scripting on fengari (Lua 5.3 in JavaScript): one VM per instance; each run is a
@@ -37,18 +39,48 @@ function text(bytes: Uint8Array | null): string {
   return bytes === null ? "" : UTF8.decode(bytes);
 }
 
-/** A number as Redis 7 prints a Lua number argument: an integer as is, a float as C's `%.17g`. */
-export function formatLuaNumber(n: number): string {
-  if (Number.isInteger(n) && Math.abs(n) < 1e17) return String(n === 0 ? 0 : n);
-  if (!Number.isFinite(n)) return Number.isNaN(n) ? "nan" : n > 0 ? "inf" : "-inf";
-  const [mantissa, exp] = n.toExponential(16).split("e") as [string, string];
+/** A number as C's `%.<precision>g` prints it (Lua 5.1's `tostring` is `%.14g`, Redis's arguments `%.17g`). */
+export function formatG(n: number, precision: number): string {
+  if (Number.isNaN(n)) return "nan";
+  if (!Number.isFinite(n)) return n > 0 ? "inf" : "-inf";
+  if (n === 0) return Object.is(n, -0) ? "-0" : "0";
+  const trim = (digits: string) =>
+    digits.includes(".") ? digits.replace(/0+$/, "").replace(/\.$/, "") : digits;
+  const [mantissa, exp] = n.toExponential(precision - 1).split("e") as [string, string];
   const e = Number(exp);
-  if (e < -4 || e >= 17) {
-    const digits = mantissa.replace(/\.?0+$/, "");
-    return `${digits}e${e < 0 ? "-" : "+"}${String(Math.abs(e)).padStart(2, "0")}`;
-  }
-  return n.toFixed(Math.max(0, 16 - e)).replace(/\.?0+$/, "");
+  if (e < -4 || e >= precision)
+    return `${trim(mantissa)}e${e < 0 ? "-" : "+"}${String(Math.abs(e)).padStart(2, "0")}`;
+  return trim(n.toFixed(precision - 1 - e));
 }
+
+/**
+ * Lua 5.1's numbers on fengari. Redis runs Lua 5.1, whose numbers are all doubles; fengari is
+ * Lua 5.3 with 32-bit integers that wrap (`1000000 * 3000` would be -1294967296, and a window
+ * of milliseconds times a count would overflow). So every numeral and every string read as a
+ * number is a double, as in 5.1, and a double prints as 5.1 prints it (`%.14g`: `10/2` is "5",
+ * not 5.3's "5.0"), in `tostring` and `..` alike. fengari reaches both functions through its
+ * module object, so replacing them there changes every caller; nothing else in the process
+ * uses fengari.
+ */
+function useLua51Numbers(): void {
+  const str2num = lobject.luaO_str2num;
+  const HEX = /^\s*([-+]?)0[xX]([0-9a-fA-F]+)\s*$/;
+  lobject.luaO_str2num = (s, o) => {
+    const size = str2num(s, o);
+    if (size !== 0 && o.ttisinteger()) {
+      // A hex numeral wraps to 32 bits in fengari; 5.1 reads 0xFFFFFFFF as 4294967295.
+      const hex = HEX.exec(UTF8.decode(s));
+      o.setfltvalue(
+        hex === null ? o.value : (hex[1] === "-" ? -1 : 1) * Number.parseInt(hex[2] as string, 16),
+      );
+    }
+    return size;
+  };
+  lobject.luaO_tostring = (L, o) => {
+    o.setsvalue(luaS_bless(L, to_luastring(o.ttisinteger() ? String(o.value) : formatG(o.value, 14))));
+  };
+}
+useLua51Numbers();
 
 /** What one run of a script is doing, found by the thread it runs on. */
 interface Run {
@@ -65,9 +97,9 @@ interface Run {
 // and the `redis` table. Scripts see a read-only view of the globals (Redis 7's rules), no
 // files, modules or bytecode, and Lua 5.1's `unpack`. It returns what makes a run's globals.
 const SANDBOX = `
-local G, string, table, math, redis = _G, string, table, math, redis
+local G, string, table, math, redis, cjson, bit = _G, string, table, math, redis, cjson, bit
 local rawload, rawset, setmetatable, error, tostring, type, pairs = load, rawset, setmetatable, error, tostring, type, pairs
-local mathtype, format, rep = math.type, string.format, string.rep
+local rep = string.rep
 local MAX = ${MAX_STRING_BYTES}
 
 function string.rep(s, n, sep)
@@ -77,6 +109,12 @@ function string.rep(s, n, sep)
   return rep(s, n, sep)
 end
 string.dump = nil
+-- Lua 5.1 prints a number with %.14g in tostring too (luaL_tolstring does not reach the patch).
+local rawtostring, mathtype, number2str = tostring, math.type, number2str
+-- 5.1's floor and ceil answer doubles, so products of their results do not wrap at 32 bits.
+local floor, ceil = math.floor, math.ceil
+math.floor = function(x) return floor(x) + 0.0 end
+math.ceil = function(x) return ceil(x) + 0.0 end
 
 local frozen = {}
 local function readonly_error() error("Attempt to modify a readonly table", 2) end
@@ -91,12 +129,24 @@ for name, value in pairs(G) do globals[name] = value end
 for _, name in pairs({ "_G", "dofile", "loadfile", "require", "print", "collectgarbage", "load" }) do
   globals[name] = nil
 end
-globals.string, globals.table, globals.math, globals.redis =
-  readonly(string), readonly(table), readonly(math), readonly(redis)
+globals.string, globals.table, globals.math, globals.redis, globals.bit, globals.cjson =
+  readonly(string), readonly(table), readonly(math), readonly(redis), readonly(bit), readonly(cjson)
 globals.unpack = table.unpack
+globals.number2str = nil
+globals.tostring = function(v)
+  if mathtype(v) == "float" then return number2str(v) end
+  return rawtostring(v)
+end
 -- Redis's pcall answers an error table's text, as redis.call's errors are caught by scripts.
-local rawpcall = pcall
+-- Both protected calls also turn the thread's hooks back on: fengari leaves them off after a
+-- caught error (lua_pcallk saves 'allowhook' wrongly), which would let a loop escape the limit.
+local rawpcall, rawxpcall, repairhooks = pcall, xpcall, repairhooks
+local function rearmed(...)
+  repairhooks()
+  return ...
+end
 local function caught(ok, ...)
+  repairhooks()
   if not ok then
     local e = ...
     if type(e) == "table" and type(e.err) == "string" then return false, e.err end
@@ -104,14 +154,11 @@ local function caught(ok, ...)
   return ok, ...
 end
 globals.pcall = function(f, ...) return caught(rawpcall(f, ...)) end
+globals.xpcall = function(f, handler, ...) return rearmed(rawxpcall(f, handler, ...)) end
+globals.repairhooks = nil
 globals.rawset = function(t, k, v)
   if frozen[t] then error("Attempt to modify a readonly table", 2) end
   return rawset(t, k, v)
-end
--- Lua 5.1 prints every number with %.14g: 10/2 is "5", not 5.3's "5.0".
-globals.tostring = function(v)
-  if mathtype(v) == "float" and v == v and v ~= 1/0 and v ~= -1/0 then return format("%.14g", v) end
-  return tostring(v)
 end
 getmetatable("").__metatable = false
 
@@ -163,6 +210,18 @@ export class LuaVm {
       lua.lua_pop(L, 1);
     }
     this.#installRedis(L);
+    installCjson(L);
+    installBit(L);
+    lua.lua_pushjsfunction(L, (co) => {
+      lua.lua_pushstring(co, to_luastring(formatG(lauxlib.luaL_checknumber(co, 1), 14)));
+      return 1;
+    });
+    lua.lua_setglobal(L, to_luastring("number2str"));
+    lua.lua_pushjsfunction(L, (co) => {
+      (co as unknown as { allowhook: number }).allowhook = 1;
+      return 0;
+    });
+    lua.lua_setglobal(L, to_luastring("repairhooks"));
     const status = lauxlib.luaL_loadbufferx(
       L,
       to_luastring(SANDBOX),
@@ -345,6 +404,169 @@ export class LuaVm {
   }
 }
 
+/** Deepest nesting cjson encodes or decodes (Redis's cjson stops at 1,000). */
+const MAX_JSON_DEPTH = 1_000;
+
+/** Raises an error message with where the script called from, as cjson's errors are. */
+function fail(L: lua.LuaState, message: string): never {
+  lauxlib.luaL_where(L, 1);
+  lua.lua_pushstring(L, to_luastring(message));
+  lua.lua_concat(L, 2);
+  lua.lua_error(L);
+  throw new Error("unreachable");
+}
+
+/** A Lua value as JSON (cjson's rules: a table with keys 1..n is an array, others objects). */
+function toJson(L: lua.LuaState, index: number, depth: number): unknown {
+  switch (lua.lua_type(L, index)) {
+    case lua.LUA_TNIL:
+    case lua.LUA_TLIGHTUSERDATA:
+      return null;
+    case lua.LUA_TBOOLEAN:
+      return lua.lua_toboolean(L, index);
+    case lua.LUA_TNUMBER: {
+      const n = lua.lua_tonumber(L, index);
+      if (!Number.isFinite(n)) fail(L, "Cannot serialise number: must not be NaN or Infinity");
+      return lua.lua_isinteger(L, index) ? n : Number(n.toPrecision(14));
+    }
+    case lua.LUA_TSTRING:
+      return text(lua.lua_tostring(L, index));
+    case lua.LUA_TTABLE: {
+      if (depth >= MAX_JSON_DEPTH) fail(L, `Cannot serialise, excessive nesting (${depth + 1})`);
+      const table = lua.lua_absindex(L, index);
+      lauxlib.luaL_checkstack(L, 4, null);
+      const entries: [unknown, unknown][] = [];
+      let arrayLike = true;
+      lua.lua_pushnil(L);
+      while (lua.lua_next(L, table) !== 0) {
+        const key: unknown =
+          lua.lua_type(L, -2) === lua.LUA_TNUMBER
+            ? lua.lua_tonumber(L, -2)
+            : text(lauxlib.luaL_tolstring(L, -2));
+        if (typeof key !== "number") lua.lua_pop(L, 1);
+        if (typeof key !== "number" || !Number.isInteger(key) || key < 1) arrayLike = false;
+        entries.push([key, toJson(L, -1, depth + 1)]);
+        lua.lua_pop(L, 1);
+      }
+      if (entries.length === 0) return {};
+      if (arrayLike) {
+        // cjson's rule: holes are nulls, unless the array is more than half holes (and longer than 10).
+        const max = Math.max(...entries.map(([k]) => k as number));
+        if (max > entries.length * 2 && max > 10) fail(L, "Cannot serialise table: excessively sparse array");
+        const out: unknown[] = new Array(max).fill(null);
+        for (const [k, v] of entries) out[(k as number) - 1] = v;
+        return out;
+      }
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of entries) out[typeof k === "number" ? formatG(k, 17) : (k as string)] = v;
+      return out;
+    }
+    default:
+      return fail(L, `Cannot serialise ${text(lauxlib.luaL_typename(L, index))}: type not supported`);
+  }
+}
+
+/** A JSON value as Lua (cjson's rules: null is `cjson.null`). */
+function pushJson(L: lua.LuaState, value: unknown, depth: number): void {
+  if (depth > MAX_JSON_DEPTH) fail(L, "Found too many nested data structures");
+  lauxlib.luaL_checkstack(L, 3, null);
+  if (value === null) lua.lua_pushlightuserdata(L, null);
+  else if (typeof value === "boolean") lua.lua_pushboolean(L, value);
+  else if (typeof value === "number") {
+    lua.lua_pushnumber(L, value);
+  } else if (typeof value === "string") lua.lua_pushstring(L, to_luastring(value));
+  else if (Array.isArray(value)) {
+    lua.lua_createtable(L, value.length, 0);
+    value.forEach((item, i) => {
+      pushJson(L, item, depth + 1);
+      lua.lua_rawseti(L, -2, i + 1);
+    });
+  } else {
+    const entries = Object.entries(value as Record<string, unknown>);
+    lua.lua_createtable(L, 0, entries.length);
+    for (const [k, v] of entries) {
+      pushJson(L, v, depth + 1);
+      lua.lua_setfield(L, -2, to_luastring(k));
+    }
+  }
+}
+
+/** LuaBitOp's `bit` library, as Redis gives scripts: 32-bit operations, signed results. */
+function installBit(L: lua.LuaState): void {
+  const arg = (co: lua.LuaState, i: number) => lauxlib.luaL_checknumber(co, i) | 0;
+  const fold = (op: (a: number, b: number) => number) => (co: lua.LuaState) => {
+    let r = arg(co, 1);
+    for (let i = 2; i <= lua.lua_gettop(co); i++) r = op(r, arg(co, i));
+    lua.lua_pushnumber(co, r | 0);
+    return 1;
+  };
+  const unary = (op: (x: number) => number) => (co: lua.LuaState) => {
+    lua.lua_pushnumber(co, op(arg(co, 1)) | 0);
+    return 1;
+  };
+  const shift = (op: (x: number, n: number) => number) => (co: lua.LuaState) => {
+    lua.lua_pushnumber(co, op(arg(co, 1), arg(co, 2) & 31) | 0);
+    return 1;
+  };
+  const functions: [string, (co: lua.LuaState) => number][] = [
+    ["tobit", unary((x) => x)],
+    ["bnot", unary((x) => ~x)],
+    ["bswap", unary((x) => ((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24))],
+    ["band", fold((a, b) => a & b)],
+    ["bor", fold((a, b) => a | b)],
+    ["bxor", fold((a, b) => a ^ b)],
+    ["lshift", shift((x, n) => x << n)],
+    ["rshift", shift((x, n) => x >>> n)],
+    ["arshift", shift((x, n) => x >> n)],
+    ["rol", shift((x, n) => (x << n) | (x >>> (32 - n)))],
+    ["ror", shift((x, n) => (x >>> n) | (x << (32 - n)))],
+    [
+      "tohex",
+      (co) => {
+        const x = arg(co, 1);
+        const n = lua.lua_gettop(co) >= 2 ? arg(co, 2) : 8;
+        const hex = (x >>> 0).toString(16).padStart(8, "0");
+        const digits = hex.slice(8 - Math.min(Math.abs(n), 8));
+        lua.lua_pushstring(co, to_luastring(n < 0 ? digits.toUpperCase() : digits));
+        return 1;
+      },
+    ],
+  ];
+  lua.lua_createtable(L, 0, functions.length);
+  for (const [name, f] of functions) {
+    lua.lua_pushjsfunction(L, f);
+    lua.lua_setfield(L, -2, to_luastring(name));
+  }
+  lua.lua_setglobal(L, to_luastring("bit"));
+}
+
+/** Redis's cjson library: `encode`, `decode` and `null`. */
+function installCjson(L: lua.LuaState): void {
+  lua.lua_createtable(L, 0, 3);
+  lua.lua_pushjsfunction(L, (co) => {
+    if (lua.lua_gettop(co) !== 1) fail(co, "bad argument #1 to 'encode' (expected 1 argument)");
+    lua.lua_pushstring(co, to_luastring(JSON.stringify(toJson(co, 1, 0))));
+    return 1;
+  });
+  lua.lua_setfield(L, -2, to_luastring("encode"));
+  lua.lua_pushjsfunction(L, (co) => {
+    const source = lua.lua_type(co, 1) === lua.LUA_TSTRING ? text(lua.lua_tostring(co, 1)) : undefined;
+    if (source === undefined) fail(co, "bad argument #1 to 'decode' (string expected)");
+    let value: unknown;
+    try {
+      value = JSON.parse(source);
+    } catch (error) {
+      fail(co, `Expected value but found invalid JSON (${(error as Error).message})`);
+    }
+    pushJson(co, value, 0);
+    return 1;
+  });
+  lua.lua_setfield(L, -2, to_luastring("decode"));
+  lua.lua_pushlightuserdata(L, null);
+  lua.lua_setfield(L, -2, to_luastring("null"));
+  lua.lua_setglobal(L, to_luastring("cjson"));
+}
+
 /** The arguments of a `redis.call` as command-line strings, or Redis's error for bad ones. */
 function argumentsOf(co: lua.LuaState): string[] | RedisError {
   const n = lua.lua_gettop(co);
@@ -356,7 +578,7 @@ function argumentsOf(co: lua.LuaState): string[] | RedisError {
     else if (type === lua.LUA_TNUMBER)
       out[i - 1] = lua.lua_isinteger(co, i)
         ? String(lua.lua_tonumber(co, i))
-        : formatLuaNumber(lua.lua_tonumber(co, i));
+        : formatG(lua.lua_tonumber(co, i), 17);
     else return new RedisError("ERR Lua redis lib command arguments must be strings or integers");
   }
   return out;
@@ -388,10 +610,8 @@ function pushStrings(L: lua.LuaState, items: readonly string[]): void {
  */
 function pushReply(L: lua.LuaState, reply: Reply): void {
   if (typeof reply === "string") lua.lua_pushstring(L, to_luastring(reply));
-  else if (typeof reply === "number") {
-    if (Number.isInteger(reply)) lua.lua_pushinteger(L, reply);
-    else lua.lua_pushnumber(L, reply);
-  } else if (reply === null) lua.lua_pushboolean(L, false);
+  else if (typeof reply === "number") lua.lua_pushnumber(L, reply);
+  else if (reply === null) lua.lua_pushboolean(L, false);
   else if (reply instanceof Status) {
     lua.lua_createtable(L, 0, 1);
     lua.lua_pushstring(L, to_luastring(reply.text));
