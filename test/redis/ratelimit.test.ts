@@ -39,7 +39,9 @@ describe.each(sqlDatabases("ratelimit"))("@upstash/ratelimit against tierkv on %
   const hits = async (rl: Ratelimit, n: number, id = "user") => {
     const out: [boolean, number][] = [];
     for (let i = 0; i < n; i++) {
-      const { success, remaining, limit } = await rl.limit(id);
+      const { success, remaining, limit, pending } = await rl.limit(id);
+      // cachedFixedWindow answers from its cache and updates the database in the background.
+      await pending;
       expect(limit).toBe(3);
       out.push([success, remaining]);
     }
