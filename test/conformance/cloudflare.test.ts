@@ -113,18 +113,33 @@ describe("conformance: Cloudflare Worker in workerd (wrangler dev) on D1", () =>
   it("answers a burst of concurrent requests without a hung request", async () => {
     const auth = { Authorization: `Bearer ${TARGET_TOKENS.token}`, "Content-Type": "application/json" };
     const key = `burst:${Date.now()}`;
-    const replies = await Promise.all(
-      Array.from({ length: 60 }, (_, i) =>
-        i % 3 === 0
-          ? fetch(`${base()}/api/kv/incr`, { method: "POST", headers: auth, body: JSON.stringify({ key }) })
-          : i % 3 === 1
-            ? fetch(`${base()}/api/kv/hset`, {
-                method: "POST",
-                headers: auth,
-                body: JSON.stringify({ key: `${key}:h`, field: `f${i}`, value: i }),
-              })
-            : fetch(`${base()}/api/kv/get?key=${encodeURIComponent(key)}`, { headers: auth }),
-      ),
+    const request = (i: number) =>
+      i % 3 === 0
+        ? fetch(`${base()}/api/kv/incr`, { method: "POST", headers: auth, body: JSON.stringify({ key }) })
+        : i % 3 === 1
+          ? fetch(`${base()}/api/kv/hset`, {
+              method: "POST",
+              headers: auth,
+              body: JSON.stringify({ key: `${key}:h`, field: `f${i}`, value: i }),
+            })
+          : fetch(`${base()}/api/kv/get?key=${encodeURIComponent(key)}`, { headers: auth });
+    // wrangler dev's local proxy, in front of the Worker, sometimes loses its connection to it
+    // under load (a known wrangler issue, fixed in releases that need a newer Node). It then
+    // answers a POST itself, with a 503 asking to send it again (the request never reached the
+    // Worker), and holds a GET until another request comes in. So the 503s of the proxy (never
+    // the Worker's) are sent again, as it asks, and a health request every half second keeps
+    // requests coming in; every answer of the Worker is checked as it is.
+    const send = async (i: number) => {
+      for (let attempt = 1; ; attempt++) {
+        const reply = await request(i);
+        if (reply.status !== 503 || attempt === 3) return reply;
+        const text = await reply.clone().text();
+        if (!text.startsWith("Your worker restarted mid-request")) return reply;
+      }
+    };
+    const heartbeat = setInterval(() => void fetch(`${base()}/api/kv/health`).catch(() => {}), 500);
+    const replies = await Promise.all(Array.from({ length: 60 }, (_, i) => send(i))).finally(() =>
+      clearInterval(heartbeat),
     );
     const statuses = replies.map((r) => r.status);
     expect(statuses.filter((s) => s !== 200 && s !== 404)).toEqual([]);
