@@ -41,6 +41,8 @@ function text(bytes: Uint8Array | null): string {
 
 /** A number as C's `%.<precision>g` prints it (Lua 5.1's `tostring` is `%.14g`, Redis's arguments `%.17g`). */
 export function formatG(n: number, precision: number): string {
+  // Whole numbers of up to 15 digits print as integers at either precision (the common case).
+  if (Number.isInteger(n) && Math.abs(n) < 1e15 && !Object.is(n, -0)) return String(n);
   if (Number.isNaN(n)) return "nan";
   if (!Number.isFinite(n)) return n > 0 ? "inf" : "-inf";
   if (n === 0) return Object.is(n, -0) ? "-0" : "0";
