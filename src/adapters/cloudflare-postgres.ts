@@ -1,11 +1,13 @@
 // The Worker on PostgreSQL (wrangler.toml `[env.postgres]`): `DATABASE_URL` as a secret, or a
 // Hyperdrive binding named HYPERDRIVE in front of the same database.
 import { PrismaPg } from "@prisma/adapter-pg";
+import { loadConfig } from "../core/config.ts";
 import { UnavailableError } from "../core/errors.ts";
 import { POSTGRESQL_DIALECT } from "../engine/sql/dialect.ts";
 import { adapterClient } from "../engine/sql/driver.ts";
+import { pgPoolOptions } from "../engine/sql/pg-options.ts";
 import { parseDatabaseUrl } from "../engine/sql/url.ts";
-import { type CloudflareEnv, createWorker } from "./cloudflare.ts";
+import { type CloudflareEnv, createWorker, variables } from "./cloudflare.ts";
 
 /** The variables and bindings of the PostgreSQL Worker. */
 export interface PostgresEnv extends CloudflareEnv {
@@ -30,7 +32,7 @@ export default createWorker<PostgresEnv>({
     const adapter = await new PrismaPg({
       connectionString: target.url,
       max: 1,
-      connectionTimeoutMillis: 5_000,
+      ...pgPoolOptions(loadConfig(variables(env)).dbTimeoutMs),
       ...(target.schema !== undefined ? { options: `-c search_path="${target.schema}"` } : {}),
     }).connect();
     try {

@@ -30,7 +30,8 @@ export interface WorkerHandlers<Env extends CloudflareEnv> {
   scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void>;
 }
 
-function variables(env: CloudflareEnv): Record<string, string | undefined> {
+/** The Worker's string variables, as `loadConfig` reads them. */
+export function variables(env: CloudflareEnv): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(env)) if (typeof value === "string") out[name] = value;
   return out;

@@ -1,7 +1,8 @@
 import { realpathSync } from "node:fs";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
-import { serve } from "@hono/node-server";
+import { getRequestListener } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { type Config, loadConfig } from "../core/config.ts";
 import { ConfigError } from "../core/errors.ts";
@@ -24,7 +25,10 @@ export interface RunningServer {
  */
 export async function startServer(
   config: Config,
-  runtime: Runtime = createRuntime(config, openPrismaStore({ url: config.databaseUrl })),
+  runtime: Runtime = createRuntime(
+    config,
+    openPrismaStore({ url: config.databaseUrl, timeoutMs: config.dbTimeoutMs }),
+  ),
 ): Promise<RunningServer> {
   const anonymous = config.token === undefined && config.readonlyToken === undefined;
   if (anonymous && !isLoopback(config.host)) {
@@ -54,9 +58,26 @@ export async function startServer(
     if (closing !== undefined) response.headers.set("Connection", "close");
     return response;
   };
-  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch, port: config.port, hostname: config.host }, () => resolve(s));
+  // A request whose target cannot make a URL (`OPTIONS *`, a backslash before the query) never
+  // reaches the app: it gets the envelope here, where @hono/node-server would answer an empty 400.
+  const listener = getRequestListener(fetch, {
+    hostname: config.host,
+    errorHandler: (error) => {
+      if ((error as Error).name !== "RequestError") console.error("tierkv: internal error", error);
+      const [status, code, message] =
+        (error as Error).name === "RequestError"
+          ? [400, "BAD_REQUEST", "malformed request target"]
+          : [500, "INTERNAL", "internal error"];
+      return Response.json(
+        { error: { code, message } },
+        { status, headers: { "Cache-Control": "no-store" } },
+      );
+    },
+  });
+  const server = await new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+    const s = createServer(listener);
     s.once("error", reject);
+    s.listen(config.port, config.host, () => resolve(s));
   }).catch(async (error: unknown) => {
     await runtime.engine.close().catch(() => {});
     throw new ConfigError(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);

@@ -17,7 +17,7 @@ let instance: Runtime | undefined;
 export function openRuntime(env: Record<string, string | undefined>): Runtime {
   return configured(() => {
     const config = checkServerlessDatabase(loadConfig(env), env);
-    return createRuntime(config, openPrismaStore({ url: config.databaseUrl }));
+    return createRuntime(config, openPrismaStore({ url: config.databaseUrl, timeoutMs: config.dbTimeoutMs }));
   });
 }
 

@@ -19,6 +19,11 @@ export interface Config {
   scriptTimeLimitMs: number;
   /** How often the Node server deletes expired rows (`KV_SWEEP_INTERVAL_MS`, default 60,000; 0 = never). */
   sweepIntervalMs: number;
+  /**
+   * Longest wait for the database (`KV_DB_TIMEOUT_MS`, default 5,000): per statement, per new
+   * connection, and SQLite's busy timeout. Past it the request answers 503 UNAVAILABLE.
+   */
+  dbTimeoutMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -50,5 +55,6 @@ export function loadConfig(env: Env = process.env): Config {
     syncSkewMs: integer(env, "KV_SYNC_SKEW_MS", 1_000, 0, 60_000),
     scriptTimeLimitMs: integer(env, "KV_SCRIPT_TIME_LIMIT_MS", 5_000, 1, 60_000),
     sweepIntervalMs: integer(env, "KV_SWEEP_INTERVAL_MS", 60_000, 0, 86_400_000),
+    dbTimeoutMs: integer(env, "KV_DB_TIMEOUT_MS", 5_000, 100, 120_000),
   };
 }

@@ -41,6 +41,13 @@ export interface AppOptions {
 
 const WIRE: ReadonlySet<string> = new Set(WIRE_CODES);
 
+/** Whether a failure is the client hanging up mid-request (its body cut short, its socket gone). */
+function clientWentAway(error: unknown, c: Context): boolean {
+  if (c.req.raw.signal?.aborted) return true;
+  const e = error as { message?: unknown; code?: unknown; name?: unknown } | null;
+  return e?.message === "aborted" || e?.code === "ECONNRESET" || e?.name === "AbortError";
+}
+
 /**
  * What every tierkv app answers with: `Cache-Control: no-store` on each response, and errors
  * as the SPEC §2 envelope. Unexpected errors go to `logError` (never to the client); outages
@@ -58,6 +65,13 @@ export function withEnvelope(
     await next();
   });
   app.onError((error, c) => {
+    if (!(error instanceof KvError) && clientWentAway(error, c)) {
+      // Not a failure of tierkv: nobody is left to answer, and alerts on internal errors stay quiet.
+      console.info(
+        `tierkv: the client closed the connection before the answer (${c.req.method} ${c.req.path})`,
+      );
+      return c.json({ error: { code: "BAD_REQUEST", message: "the client closed the connection" } }, 400);
+    }
     const kv = error instanceof KvError && WIRE.has(error.code) ? error : new InternalError();
     if (isRedisPath(c.req.path)) {
       // The Redis protocol's own error form (SPEC §7).

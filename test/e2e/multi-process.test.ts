@@ -1,3 +1,4 @@
+import { createConnection } from "node:net";
 import { Redis } from "@upstash/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "../../src/client/index.ts";
@@ -269,6 +270,46 @@ describe("the Node server process", () => {
       expect(res.status).toBe(400);
       expect(res.headers.get("cache-control")).toBe("no-store");
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe("BAD_REQUEST");
+    } finally {
+      await server.stop();
+      db.remove();
+    }
+  });
+
+  it("answers request targets no URL can hold with the envelope, and logs a client that went away as such", async () => {
+    const db = tempSqlite();
+    const server = await startServerProcess({ DATABASE_URL: db.url, KV_TOKEN: TOKEN });
+    const { hostname, port } = new URL(server.url);
+    /** Sends raw bytes, and resolves with what came back once the server closed or went quiet. */
+    const raw = (bytes: string, hangUp = false) =>
+      new Promise<string>((resolve) => {
+        const socket = createConnection(Number(port), hostname, () => {
+          socket.write(bytes);
+          if (hangUp) setTimeout(() => socket.destroy(), 100);
+        });
+        let out = "";
+        socket.on("data", (chunk) => {
+          out += chunk.toString();
+          if (/\r\n\r\n[\s\S]*}$/.test(out)) socket.end();
+        });
+        socket.on("close", () => resolve(out));
+        socket.on("error", () => resolve(out));
+      });
+    try {
+      for (const line of ["OPTIONS * HTTP/1.1", "GET /api\\kv/get?key=a HTTP/1.1"]) {
+        const answer = await raw(`${line}\r\nHost: ${hostname}\r\nAuthorization: Bearer ${TOKEN}\r\n\r\n`);
+        expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+        expect(answer.toLowerCase()).toContain("cache-control: no-store");
+        expect(answer).toContain('{"error":{"code":"BAD_REQUEST","message":"malformed request target"}}');
+      }
+      // A client that sends half a body and hangs up.
+      await raw(
+        `POST /api/kv/set HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"key":"a",`,
+        true,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(server.output()).not.toContain("internal error");
+      expect(server.output()).toContain("the client closed the connection");
     } finally {
       await server.stop();
       db.remove();

@@ -29,7 +29,10 @@ export async function startKvServer(
   const config = loadConfig({ KV_TOKEN: FULL_TOKEN, PORT: "0", KV_SWEEP_INTERVAL_MS: "0", ...options.env });
   return startServer(
     config,
-    createRuntime(config, options.store ?? openPrismaStore({ url: config.databaseUrl })),
+    createRuntime(
+      config,
+      options.store ?? openPrismaStore({ url: config.databaseUrl, timeoutMs: config.dbTimeoutMs }),
+    ),
   );
 }
 

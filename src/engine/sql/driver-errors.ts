@@ -29,6 +29,18 @@ const UNAVAILABLE_KINDS = new Set([
   "TooManyConnections",
 ]);
 
+/**
+ * The database did not answer in time: node-postgres's own timeouts (a statement, a new
+ * connection) and PostgreSQL's statement timeout (57014).
+ */
+export function isTimeout(error: unknown): boolean {
+  const failure = adapterFailure(error);
+  const text = `${(error as Error)?.message ?? ""} ${String((error as { cause?: unknown })?.cause ?? "")} ${failure?.originalCode ?? ""} ${failure?.originalMessage ?? ""}`;
+  return /Query read timeout|timeout exceeded when trying to connect|Connection terminated due to connection timeout|\b57014\b|canceling statement due to statement timeout/.test(
+    text,
+  );
+}
+
 /** PostgreSQL's deadlock and serialization failures: the work was rolled back and may be retried. */
 export function isConflict(error: unknown): boolean {
   const failure = adapterFailure(error);
@@ -55,6 +67,12 @@ const UNAVAILABLE_PATTERN =
 /** Turns a driver or Prisma failure into a `KvError`: `UNAVAILABLE` when the database cannot be reached. */
 export function toKvError(error: unknown): KvError {
   if (error instanceof KvError) return error;
+  if (isTimeout(error)) {
+    return new UnavailableError(
+      "the database did not answer in time (KV_DB_TIMEOUT_MS); a write may or may not have been applied",
+      { cause: error },
+    );
+  }
   const failure = adapterFailure(error);
   if (failure !== undefined) {
     // The log says what the driver said; the client only ever sees the code and a fixed message.

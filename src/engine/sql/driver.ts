@@ -1,6 +1,7 @@
 import type { ArgType, SqlDriverAdapter, SqlQueryable, SqlResultSet } from "@prisma/driver-adapter-utils";
 import type { Row, SqlClient, SqlRunner } from "./context.ts";
 import type { Sql } from "./dialect.ts";
+import { isTimeout } from "./driver-errors.ts";
 
 /**
  * A `SqlClient` straight on a Prisma driver adapter (`PrismaBetterSqlite3`, `PrismaPg`,
@@ -28,8 +29,13 @@ export function adapterClient(adapter: SqlDriverAdapter, placeholders: "?" | "$n
         result = await fn(runner(tx));
         await tx.executeRaw({ sql: "COMMIT", args: [], argTypes: [] });
       } catch (error) {
-        await tx.executeRaw({ sql: "ROLLBACK", args: [], argTypes: [] }).catch(() => {});
-        await tx.rollback();
+        // A connection whose statement timed out may still be waiting on a silent server: it
+        // goes, never back to the pool (PostgreSQL rolls back what it began).
+        if (isTimeout(error)) discard(tx, error);
+        else {
+          await tx.executeRaw({ sql: "ROLLBACK", args: [], argTypes: [] }).catch(() => {});
+          await tx.rollback();
+        }
         throw error;
       }
       await tx.commit();
@@ -37,6 +43,12 @@ export function adapterClient(adapter: SqlDriverAdapter, placeholders: "?" | "$n
     },
     $disconnect: () => adapter.dispose(),
   };
+}
+
+/** Destroys a transaction's pooled connection (node-postgres's `release(error)`). */
+function discard(tx: object, error: unknown): void {
+  const client = (tx as { client?: { release?: (error?: Error) => void } }).client;
+  client?.release?.(error instanceof Error ? error : new Error("timed out"));
 }
 
 const STRING: ArgType = { scalarType: "string", arity: "scalar" };

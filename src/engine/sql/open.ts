@@ -3,6 +3,7 @@ import type { SqlClient } from "./context.ts";
 import { POSTGRESQL_DIALECT, SQLITE_DIALECT } from "./dialect.ts";
 import { adapterClient } from "./driver.ts";
 import { migrate } from "./migrate.ts";
+import { pgPoolOptions } from "./pg-options.ts";
 import { PrismaStore } from "./prisma-store.ts";
 import { type DatabaseTarget, parseDatabaseUrl } from "./url.ts";
 
@@ -15,6 +16,8 @@ export interface OpenOptions {
   migrate?: boolean;
   /** Most PostgreSQL connections this instance opens (default 10). */
   poolSize?: number;
+  /** Longest wait for the database in ms (default 5,000): see `pgPoolOptions`. */
+  timeoutMs?: number;
 }
 
 /**
@@ -24,7 +27,7 @@ export interface OpenOptions {
 export function openPrismaStore(options: OpenOptions): PrismaStore {
   const target = parseDatabaseUrl(options.url);
   let client: SqlClient | undefined;
-  const lazyClient = lazy(() => createClient(target, options.poolSize ?? 10));
+  const lazyClient = lazy(() => createClient(target, options.poolSize ?? 10, options.timeoutMs ?? 5_000));
   const proxy: SqlClient = {
     $queryRaw: async (q) => (await lazyClient()).$queryRaw(q),
     $executeRaw: async (q) => (await lazyClient()).$executeRaw(q),
@@ -56,10 +59,11 @@ function lazy<T>(make: () => Promise<T>): () => Promise<T> {
   };
 }
 
-async function createClient(target: DatabaseTarget, poolSize: number): Promise<SqlClient> {
+async function createClient(target: DatabaseTarget, poolSize: number, timeoutMs: number): Promise<SqlClient> {
   if (target.provider === "sqlite") {
     const { PrismaBetterSqlite3 } = await import("@prisma/adapter-better-sqlite3");
-    const adapter = await new PrismaBetterSqlite3({ url: target.path, timeout: 15_000 }).connect();
+    // The busy timeout: how long a statement waits for another process's write transaction.
+    const adapter = await new PrismaBetterSqlite3({ url: target.path, timeout: timeoutMs }).connect();
     // Per connection: enforce the hash fields' foreign key (so deleting a key drops its fields),
     // and sync the WAL at checkpoints only, which keeps every commit safe from a process crash.
     await adapter.executeScript("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;");
@@ -71,8 +75,8 @@ async function createClient(target: DatabaseTarget, poolSize: number): Promise<S
     {
       connectionString: target.url,
       max: poolSize,
-      connectionTimeoutMillis: 5_000,
       idleTimeoutMillis: 30_000,
+      ...pgPoolOptions(timeoutMs),
       ...(target.schema !== undefined ? { options: `-c search_path="${target.schema}"` } : {}),
     },
     target.schema !== undefined ? { schema: target.schema } : undefined,
