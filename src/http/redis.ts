@@ -1,5 +1,11 @@
 import type { Context } from "hono";
-import { type Answer, type DispatchOptions, dispatch, transact } from "../commands/redis/dispatch.ts";
+import {
+  type Answer,
+  type DispatchOptions,
+  dispatch,
+  pipeline,
+  transact,
+} from "../commands/redis/dispatch.ts";
 import { RedisError, type Reply, Status } from "../commands/redis/reply.ts";
 import { KvError } from "../core/errors.ts";
 import { MAX_BATCH } from "../core/limits.ts";
@@ -111,8 +117,6 @@ async function run(
     if (answers instanceof RedisError) return fail(answers.message, answers.status);
     return { body: answers.map((answer) => slot(answer, base64)), status: 200 };
   }
-  // A pipeline runs its commands one after another, in order, each answered in its own slot.
-  const out: ({ result: unknown } | { error: string })[] = [];
-  for (const line of body) out.push(slot(await dispatch(engine, line, options), base64));
-  return { body: out, status: 200 };
+  // A pipeline answers each command in its own slot, as if they ran in order (see `pipeline`).
+  return { body: (await pipeline(engine, body, options)).map((answer) => slot(answer, base64)), status: 200 };
 }

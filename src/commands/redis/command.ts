@@ -25,10 +25,10 @@ export interface RedisCommand {
 
 /**
  * The keys among a command's arguments: "first" (the first argument), "all" (every argument),
- * "pairs" (every other one, from the first: MSET), "eval" (the `numkeys` arguments after the
+ * "two" (the first two: COPY), "pairs" (every other one, from the first: MSET), "eval" (the `numkeys` arguments after the
  * script and its count: EVAL), or "none".
  */
-export type KeySpec = "first" | "all" | "pairs" | "eval" | "none";
+export type KeySpec = "first" | "two" | "all" | "pairs" | "eval" | "none";
 
 /** Declares a Redis command unit. */
 export function redisCommand(
@@ -46,6 +46,8 @@ export function keysOf(command: RedisCommand, args: readonly string[]): string[]
   switch (command.keys) {
     case "first":
       return args.length > 0 ? [args[0] as string] : [];
+    case "two":
+      return args.slice(0, 2);
     case "all":
       return [...args];
     case "pairs":

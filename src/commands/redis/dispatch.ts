@@ -28,6 +28,45 @@ export async function dispatch(engine: Engine, line: unknown, options: DispatchO
   return runRedis(queued.command, engine, queued.args, options.reads ?? {});
 }
 
+/**
+ * A pipeline: every command answered in its own slot, exactly as if they ran one after another,
+ * which is how Redis runs them. They run concurrently where no client could tell: a command
+ * waits for every earlier command that names one of its keys, and a command that names no key
+ * (SCAN, KEYS, FLUSHDB, DBSIZE, a script that declares none, PING) waits for all earlier ones
+ * and holds back all later ones. An auto-pipelining client's batch of independent calls thus
+ * shares the database's connections instead of queueing behind each other.
+ */
+export async function pipeline(
+  engine: Engine,
+  lines: readonly unknown[],
+  options: DispatchOptions,
+): Promise<Answer[]> {
+  const answers: Promise<Answer>[] = [];
+  const done: Promise<unknown>[] = [];
+  const lastOf = new Map<string, Promise<unknown>>();
+  let fence: Promise<unknown> = Promise.resolve();
+  for (const line of lines) {
+    const queued = prepare(line, options);
+    if (queued instanceof RedisError) {
+      answers.push(Promise.resolve({ reply: queued, cache: undefined }));
+      continue;
+    }
+    const keys = keysOf(queued.command, queued.args);
+    const after =
+      keys.length === 0 ? Promise.all(done) : Promise.all([fence, ...keys.map((key) => lastOf.get(key))]);
+    const answer = after.then(() => runRedis(queued.command, engine, queued.args, options.reads ?? {}));
+    answers.push(answer);
+    const settled = answer.then(
+      () => {},
+      () => {},
+    );
+    done.push(settled);
+    if (keys.length === 0) fence = settled;
+    else for (const key of keys) lastOf.set(key, settled);
+  }
+  return Promise.all(answers);
+}
+
 /** A command line checked and ready to run. */
 interface Queued {
   command: RedisCommand;

@@ -176,7 +176,7 @@ const copy = redisCommand(
       return 1;
     });
   },
-  "first",
+  "two",
 );
 
 /** Every key, counted page by page (tierkv keeps no running count). */
