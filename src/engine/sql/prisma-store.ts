@@ -14,7 +14,7 @@ import { snapshotGet, snapshotHGet, snapshotHGetAll, snapshotsMGet } from "../sn
 import type { FieldSelection, KvStore, Snapshot, SnapshotSource } from "../types.ts";
 import { type SqlClient, SqlContext, transactionClient } from "./context.ts";
 import * as counters from "./counters.ts";
-import { type Dialect, sql } from "./dialect.ts";
+import { type Dialect, join, sql } from "./dialect.ts";
 import { isConflict } from "./driver-errors.ts";
 import * as hashes from "./hashes.ts";
 import * as keyspace from "./keys.ts";
@@ -220,8 +220,11 @@ export class PrismaStore implements KvStore, SnapshotSource {
       .transaction(async (tx) => {
         failure = undefined;
         if (dialect.name === "postgresql" && sorted.length > 0) {
-          for (const key of sorted)
-            await tx.$executeRaw(sql`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 7411))`);
+          // One round trip for every key's lock, taken in the order of the list (byte order).
+          await tx.$queryRaw(
+            sql`SELECT count(pg_advisory_xact_lock(hashtextextended("k", 7411))) AS "n"
+                FROM unnest(ARRAY[${join(sorted)}]::text[]) AS "t"("k")`,
+          );
           await tx.$queryRaw(
             sql`SELECT "key" FROM "kv_entries" WHERE "key" IN ${dialect.list(sorted)} FOR UPDATE`,
           );
