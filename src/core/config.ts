@@ -24,6 +24,11 @@ export interface Config {
    * connection, and SQLite's busy timeout. Past it the request answers 503 UNAVAILABLE.
    */
   dbTimeoutMs: number;
+  /**
+   * The browser origins allowed to call the API (`KV_CORS_ORIGINS`: `*`, or origins separated by
+   * commas such as `https://app.example.com`); undefined leaves CORS off.
+   */
+  corsOrigins: readonly string[] | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -41,6 +46,21 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return Number(raw);
 }
 
+const ORIGIN = /^https?:\/\/[^/\s?#]+$/;
+
+function origins(raw: string | undefined): readonly string[] | undefined {
+  const value = nonEmpty(raw);
+  if (value === undefined) return undefined;
+  const list = value.split(",").map((origin) => origin.trim());
+  for (const origin of list) {
+    if (origin !== "*" && !ORIGIN.test(origin))
+      throw new ConfigError(
+        "KV_CORS_ORIGINS must be * or origins such as https://app.example.com, separated by commas",
+      );
+  }
+  return list;
+}
+
 /** Reads the configuration from an environment (process.env by default). */
 export function loadConfig(env: Env = process.env): Config {
   return {
@@ -56,5 +76,6 @@ export function loadConfig(env: Env = process.env): Config {
     scriptTimeLimitMs: integer(env, "KV_SCRIPT_TIME_LIMIT_MS", 5_000, 1, 60_000),
     sweepIntervalMs: integer(env, "KV_SWEEP_INTERVAL_MS", 60_000, 0, 86_400_000),
     dbTimeoutMs: integer(env, "KV_DB_TIMEOUT_MS", 5_000, 100, 120_000),
+    corsOrigins: origins(env.KV_CORS_ORIGINS),
   };
 }

@@ -1,4 +1,5 @@
-import { type Context, Hono } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { cors } from "hono/cors";
 import { type Command, execute } from "../commands/command.ts";
 import { COMMANDS } from "../commands/index.ts";
 import { parseInput } from "../commands/input.ts";
@@ -100,6 +101,7 @@ export function createApp(options: AppOptions): Hono {
   const served = new Set<string>(options.endpoints ?? ENDPOINT_NAMES);
   const redis = new Set<string>(options.redis ?? REDIS_ENDPOINTS);
   const app = withEnvelope(new Hono(), options.logError);
+  app.use(corsFor(options));
 
   app.all("*", async (c) => {
     const runtime = options.runtime();
@@ -123,6 +125,54 @@ export function createApp(options: AppOptions): Hono {
   });
 
   return app;
+}
+
+/** Request headers a browser client may send: the native API's and the Redis protocol's. */
+const CORS_ALLOW_HEADERS = [
+  "authorization",
+  "content-type",
+  "cache-control",
+  "x-kv-sync-token",
+  "upstash-encoding",
+  "upstash-sync-token",
+  "upstash-response-format",
+  "upstash-telemetry-platform",
+  "upstash-telemetry-runtime",
+  "upstash-telemetry-sdk",
+];
+/** Response headers a browser client may read. */
+const CORS_EXPOSE_HEADERS = ["x-kv-sync-token", "upstash-sync-token", "x-kv-cache", "retry-after", "allow"];
+
+/**
+ * CORS for the origins `KV_CORS_ORIGINS` names (off when unset): preflights are answered before
+ * authentication, since browsers send them without credentials; an origin not named gets no
+ * `Access-Control-Allow-Origin`, so the browser refuses the answer.
+ */
+function corsFor(options: AppOptions): MiddlewareHandler {
+  let made: { origins: readonly string[]; handler: MiddlewareHandler } | undefined;
+  return async (c, next) => {
+    let origins: readonly string[] | undefined;
+    try {
+      origins = options.runtime().config.corsOrigins;
+    } catch {
+      // A misconfigured instance answers its 503 from the handler below.
+      origins = undefined;
+    }
+    if (origins === undefined) return next();
+    if (made?.origins !== origins) {
+      made = {
+        origins,
+        handler: cors({
+          origin: origins.includes("*") ? "*" : [...origins],
+          allowMethods: ["GET", "HEAD", "POST", "DELETE"],
+          allowHeaders: CORS_ALLOW_HEADERS,
+          exposeHeaders: CORS_EXPOSE_HEADERS,
+          maxAge: 600,
+        }),
+      };
+    }
+    return made.handler(c, next);
+  };
 }
 
 /** Runs one native command for a caller with `access`, and answers its result. */
