@@ -1,8 +1,8 @@
-import { createHash } from "node:crypto";
 import { lauxlib, lua, lualib, to_luastring } from "fengari";
 import lobject from "fengari/src/lobject.js";
 import { luaS_bless } from "fengari/src/lstring.js";
 import { RedisError, type Reply, Status } from "./reply.ts";
+import { sha1hex } from "./sha1.ts";
 
 // Redis's scripting on fengari (Lua 5.3 in JavaScript): one VM per instance; each run is a
 // coroutine of it. `redis.call` yields the command out to JavaScript, which runs it on the
@@ -27,11 +27,6 @@ export type CommandRunner = (argv: string[]) => Promise<Reply | RedisError>;
 export interface CompiledScript {
   readonly sha: string;
   readonly ref: number;
-}
-
-/** The SHA1 of a script's text, as Redis names scripts (lower-case hex). */
-export function sha1hex(text: string | Uint8Array): string {
-  return createHash("sha1").update(text).digest("hex");
 }
 
 /** A Lua string as JavaScript text (invalid UTF-8 becomes U+FFFD, as tierkv's values are text). */

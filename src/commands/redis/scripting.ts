@@ -2,8 +2,9 @@ import { UnavailableError } from "../../core/errors.ts";
 import type { KvStore } from "../../engine/types.ts";
 import { integerArg, option } from "./args.ts";
 import { keysOf, type RedisCommand, type RedisContext, redisCommand, runRedis } from "./command.ts";
-import { type CompiledScript, LuaVm, sha1hex } from "./lua.ts";
+import type { CompiledScript, LuaVm } from "./lua.ts";
 import { OK, RedisError, type Reply } from "./reply.ts";
+import { sha1hex } from "./sha1.ts";
 
 // Lua scripting (EVAL, EVALSHA, their _RO forms, SCRIPT): a script runs in one atomic section
 // over the keys it declares, so its reads and writes form one transaction that no other script
@@ -33,7 +34,10 @@ interface Script {
   noWrites: boolean;
 }
 
-let vm: LuaVm | undefined;
+/** The VM, loaded on the first script: an instance that runs none never pays for it. */
+let vm: Promise<LuaVm> | undefined;
+/** The VM once loaded (what releasing compiled scripts needs). */
+let loaded: LuaVm | undefined;
 const compiled = new Map<string, Script>();
 /** The SHA1s each store is known to hold, so that EVAL saves a script once per instance. */
 let saved = new WeakMap<KvStore, Set<string>>();
@@ -69,18 +73,29 @@ function recall(sha: string): Script | undefined {
   return known;
 }
 
+function luaVm(): Promise<LuaVm> {
+  vm ??= import("./lua.ts").then(({ LuaVm }) => {
+    loaded = new LuaVm();
+    return loaded;
+  });
+  return vm;
+}
+
 /** Compiles a script (or finds it compiled), by its SHA1. */
-function prepareScript(sha: string, body: string): Script {
+async function prepareScript(sha: string, body: string): Promise<Script> {
   const known = recall(sha);
   if (known !== undefined) return known;
   const { code, shebang, noWrites } = parseShebang(body);
-  vm ??= new LuaVm();
-  const script = { compiled: vm.compile(sha, code), shebang, noWrites };
+  const lua = await luaVm();
+  // Another call may have compiled it meanwhile.
+  const again = recall(sha);
+  if (again !== undefined) return again;
+  const script = { compiled: lua.compile(sha, code), shebang, noWrites };
   compiled.set(sha, script);
   if (compiled.size > MAX_COMPILED) {
     const [oldest, evicted] = compiled.entries().next().value as [string, Script];
     compiled.delete(oldest);
-    vm.release(evicted.compiled);
+    lua.release(evicted.compiled);
   }
   return script;
 }
@@ -101,7 +116,7 @@ async function scriptOf(r: RedisContext, given: string): Promise<Script | null> 
   const known = recall(sha);
   if (known !== undefined) return known;
   const body = (await r.engine.store.scripts([sha])).get(sha);
-  return body === undefined ? null : prepareScript(sha, body);
+  return body === undefined ? null : await prepareScript(sha, body);
 }
 
 /**
@@ -131,7 +146,7 @@ async function runScript(
   const { engine } = r;
   try {
     return await r.atomic(keys, async (inside) => {
-      const reply = await (vm as LuaVm).run(
+      const reply = await (loaded as LuaVm).run(
         script.compiled,
         keys,
         argv,
@@ -184,7 +199,7 @@ export function scriptingCommands(lookup: (name: string) => RedisCommand | undef
       write,
       async (r, [body, ...args]) => {
         const sha = sha1hex(body as string);
-        const script = prepareScript(sha, body as string);
+        const script = await prepareScript(sha, body as string);
         await save(r.engine.store, sha, body as string);
         return replyOf(await runScript(r, script, args, !write, lookup));
       },
@@ -218,7 +233,7 @@ export function scriptingCommands(lookup: (name: string) => RedisCommand | undef
           arity(3);
           const body = args[0] as string;
           const sha = sha1hex(body);
-          prepareScript(sha, body);
+          await prepareScript(sha, body);
           await save(r.engine.store, sha, body);
           return sha;
         }
@@ -235,7 +250,7 @@ export function scriptingCommands(lookup: (name: string) => RedisCommand | undef
             throw new RedisError("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
           await r.engine.store.flushScripts();
           saved = new WeakMap();
-          for (const { compiled: c } of compiled.values()) vm?.release(c);
+          for (const { compiled: c } of compiled.values()) loaded?.release(c);
           compiled.clear();
           return OK;
         }
