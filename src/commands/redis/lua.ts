@@ -82,7 +82,6 @@ useLua51Numbers();
 /** What one run of a script is doing, found by the thread it runs on. */
 interface Run {
   deadline: number;
-  readOnly: boolean;
   /** The command the script is waiting on, with whether its error is returned (`pcall`). */
   pending: { argv: string[] | RedisError; protect: boolean } | undefined;
   /** The reply to hand back when the coroutine resumes. */
@@ -260,13 +259,12 @@ export class LuaVm {
     keys: readonly string[],
     argv: readonly string[],
     runner: CommandRunner,
-    options: { readOnly: boolean; timeLimitMs: number },
+    options: { timeLimitMs: number },
   ): Promise<Reply | RedisError> {
     const co = lua.lua_newthread(this.#L);
     lua.lua_pop(this.#L, 1);
     const run: Run = {
       deadline: Date.now() + options.timeLimitMs,
-      readOnly: options.readOnly,
       pending: undefined,
       reply: undefined,
       killed: false,

@@ -168,7 +168,7 @@ async function runScript(
           }
           return answer.reply;
         },
-        { readOnly, timeLimitMs: engine.scriptTimeLimitMs },
+        { timeLimitMs: engine.scriptTimeLimitMs },
       );
       // A script stopped midway leaves nothing behind: its transaction is undone.
       if (reply instanceof RedisError && reply.message.startsWith("ERR Script killed")) throw reply;
