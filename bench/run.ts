@@ -300,6 +300,18 @@ interface Row {
   p99: number[];
 }
 
+/** Adds a round's figure to its row (made on the first round). */
+function record(rows: Row[], scenario: string, connections: number, server: string, figure: Figure): void {
+  let row = rows.find((r) => r.scenario === scenario && r.connections === connections && r.server === server);
+  if (row === undefined) {
+    row = { scenario, connections, server, rps: [], p50: [], p99: [] };
+    rows.push(row);
+  }
+  row.rps.push(figure.rps);
+  row.p50.push(figure.p50);
+  row.p99.push(figure.p99);
+}
+
 // ---- scale ----------------------------------------------------------------------------------
 
 /** Fills tierkv's own table with `n` keys `s0…` straight in SQL (the server reads them as keys). */
@@ -447,16 +459,7 @@ async function main(): Promise<void> {
             const figure = await measure(url, scenario.load, connections).catch((error: unknown) => {
               throw new Error(`${scenario.name} on ${server}: ${(error as Error).message}`);
             });
-            let row = rows.find(
-              (r) => r.scenario === scenario.name && r.connections === connections && r.server === server,
-            );
-            if (row === undefined) {
-              row = { scenario: scenario.name, connections, server, rps: [], p50: [], p99: [] };
-              rows.push(row);
-            }
-            row.rps.push(figure.rps);
-            row.p50.push(figure.p50);
-            row.p99.push(figure.p99);
+            record(rows, scenario.name, connections, server, figure);
           }
         }
       }
@@ -466,15 +469,7 @@ async function main(): Promise<void> {
       ]);
       if (hasRedis) limiters.unshift(["Redis (ioredis)", shared.get("Redis (ioredis)") as string]);
       for (const [server, url] of limiters) {
-        const figure = await measureRatelimit(url, 50);
-        let row = rows.find((r) => r.scenario === RATELIMIT && r.server === server);
-        if (row === undefined) {
-          row = { scenario: RATELIMIT, connections: 50, server, rps: [], p50: [], p99: [] };
-          rows.push(row);
-        }
-        row.rps.push(figure.rps);
-        row.p50.push(figure.p50);
-        row.p99.push(figure.p99);
+        record(rows, RATELIMIT, 50, server, await measureRatelimit(url, 50));
       }
       console.error(`round ${round + 1}/${ROUNDS} done after ${Math.round((Date.now() - began) / 1000)} s`);
     }

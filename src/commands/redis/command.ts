@@ -41,6 +41,14 @@ export function redisCommand(
   return { name, arity, write, keys, run };
 }
 
+/**
+ * Whether `count` words (the command's name included) break an arity as Redis counts it: exactly
+ * `arity` when positive, at least `-arity` when negative.
+ */
+export function wrongArity(arity: number, count: number): boolean {
+  return arity > 0 ? count !== arity : count < -arity;
+}
+
 /** The keys a command line names (its arguments, without the command's name). */
 export function keysOf(command: RedisCommand, args: readonly string[]): string[] {
   switch (command.keys) {

@@ -1,6 +1,6 @@
 import { UnavailableError } from "../../core/errors.ts";
 import type { Engine, ReadOptions } from "../../engine/engine.ts";
-import { keysOf, type RedisCommand, RedisContext, runRedis } from "./command.ts";
+import { keysOf, type RedisCommand, RedisContext, runRedis, wrongArity } from "./command.ts";
 import { REDIS_COMMANDS } from "./index.ts";
 import { RedisError, type Reply } from "./reply.ts";
 
@@ -81,7 +81,7 @@ function prepare(line: unknown, options: DispatchOptions): Queued | RedisError {
   const command = REDIS_COMMANDS.get(given.toLowerCase());
   if (command === undefined) return unknownCommand(given, args);
   const { arity, name } = command;
-  if ((arity > 0 && argv.length !== arity) || argv.length < -arity) {
+  if (wrongArity(arity, argv.length)) {
     return new RedisError(`ERR wrong number of arguments for '${name}' command`);
   }
   if (command.write && options.access === "read") {

@@ -1,7 +1,7 @@
 import { lauxlib, lua, lualib, to_luastring } from "fengari";
 import lobject from "fengari/src/lobject.js";
 import { luaS_bless } from "fengari/src/lstring.js";
-import { RedisError, type Reply, Status } from "./reply.ts";
+import { RedisError, type Reply, ScriptTimeoutError, Status } from "./reply.ts";
 import { sha1hex } from "./sha1.ts";
 
 // Redis's scripting on fengari (Lua 5.3 in JavaScript): one VM per instance; each run is a
@@ -270,10 +270,6 @@ export class LuaVm {
       killed: false,
     };
     this.#runs.set(co, run);
-    const timeout = () =>
-      new RedisError(
-        `ERR Script killed: it ran for longer than ${options.timeLimitMs} ms (KV_SCRIPT_TIME_LIMIT_MS) script: ${script.sha}`,
-      );
     lua.lua_sethook(
       co,
       (L) => {
@@ -307,12 +303,12 @@ export class LuaVm {
         return reply;
       }
       if (status !== lua.LUA_YIELD) return errorOfRun(co, script.sha);
-      if (run.killed) return timeout();
+      if (run.killed) return new ScriptTimeoutError(options.timeLimitMs, script.sha);
       const pending = run.pending;
       run.pending = undefined;
       if (pending === undefined) return new RedisError(`ERR scripts may not yield script: ${script.sha}`);
       run.reply = pending.argv instanceof RedisError ? pending.argv : await runner(pending.argv);
-      if (Date.now() > run.deadline) return timeout();
+      if (Date.now() > run.deadline) return new ScriptTimeoutError(options.timeLimitMs, script.sha);
     }
   }
 

@@ -31,6 +31,14 @@ export class RedisError extends Error {
   }
 }
 
+/** A script stopped by the time limit (its transaction is undone, unlike other script errors). */
+export class ScriptTimeoutError extends RedisError {
+  constructor(limitMs: number, sha: string) {
+    super(`ERR Script killed: it ran for longer than ${limitMs} ms (KV_SCRIPT_TIME_LIMIT_MS) script: ${sha}`);
+    this.name = "ScriptTimeoutError";
+  }
+}
+
 export const WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value";
 export const NOT_AN_INTEGER = "ERR value is not an integer or out of range";
 export const SYNTAX = "ERR syntax error";

@@ -1,9 +1,16 @@
 import { UnavailableError } from "../../core/errors.ts";
 import type { KvStore } from "../../engine/types.ts";
 import { integerArg, option } from "./args.ts";
-import { keysOf, type RedisCommand, type RedisContext, redisCommand, runRedis } from "./command.ts";
+import {
+  keysOf,
+  type RedisCommand,
+  type RedisContext,
+  redisCommand,
+  runRedis,
+  wrongArity,
+} from "./command.ts";
 import type { CompiledScript, LuaVm } from "./lua.ts";
-import { OK, RedisError, type Reply } from "./reply.ts";
+import { OK, RedisError, type Reply, ScriptTimeoutError } from "./reply.ts";
 import { sha1hex } from "./sha1.ts";
 
 // Lua scripting (EVAL, EVALSHA, their _RO forms, SCRIPT): a script runs in one atomic section
@@ -100,6 +107,14 @@ async function prepareScript(sha: string, body: string): Promise<Script> {
   return script;
 }
 
+/** A script sent whole (EVAL, SCRIPT LOAD): compiled here and kept in the store's cache. */
+async function loadScript(r: RedisContext, body: string): Promise<{ sha: string; script: Script }> {
+  const sha = sha1hex(body);
+  const script = await prepareScript(sha, body);
+  await save(r.engine.store, sha, body);
+  return { sha, script };
+}
+
 /** Saves a script in the store's cache, once per instance and store. */
 async function save(store: KvStore, sha: string, body: string): Promise<void> {
   const shas = saved.get(store) ?? new Set<string>();
@@ -131,7 +146,7 @@ async function runScript(
   args: readonly string[],
   readOnlyCommand: boolean,
   lookup: (name: string) => RedisCommand | undefined,
-): Promise<Reply | RedisError> {
+): Promise<Reply> {
   const numkeys = integerArg(args[0] as string);
   if (numkeys < 0) throw new RedisError("ERR Number of keys can't be negative");
   if (numkeys > args.length - 1)
@@ -144,17 +159,17 @@ async function runScript(
   const written = new Set<string>();
   let flushed = false;
   const { engine } = r;
+  let reply: Reply | RedisError;
   try {
-    return await r.atomic(keys, async (inside) => {
-      const reply = await (loaded as LuaVm).run(
+    reply = await r.atomic(keys, async (inside) => {
+      const ran = await (loaded as LuaVm).run(
         script.compiled,
         keys,
         argv,
         async ([given, ...rest]) => {
           const command = lookup((given as string).toLowerCase());
           if (command === undefined) return new RedisError("ERR Unknown Redis command called from script");
-          const { arity } = command;
-          if ((arity > 0 && rest.length + 1 !== arity) || rest.length + 1 < -arity)
+          if (wrongArity(command.arity, rest.length + 1))
             return new RedisError("ERR Wrong number of args calling Redis command from script");
           if (NOT_IN_SCRIPTS.has(command.name))
             return new RedisError("ERR This Redis command is not allowed from script");
@@ -171,18 +186,15 @@ async function runScript(
         { timeLimitMs: engine.scriptTimeLimitMs },
       );
       // A script stopped midway leaves nothing behind: its transaction is undone.
-      if (reply instanceof RedisError && reply.message.startsWith("ERR Script killed")) throw reply;
-      return reply;
+      if (ran instanceof ScriptTimeoutError) throw ran;
+      return ran;
     });
   } finally {
     // Keys the script wrote without declaring them: this instance's L1 drops them too.
     for (const key of written) engine.l1.write(key, undefined);
     if (flushed) engine.l1.clear();
   }
-}
-
-/** Throws a reply that is an error (a script's `{err = …}`), as the command's error. */
-function replyOf(reply: Reply | RedisError): Reply {
+  // A script's error reply (`{err = …}`, or what it raised) answers as the command's error.
   if (reply instanceof RedisError) throw reply;
   return reply;
 }
@@ -192,31 +204,25 @@ function replyOf(reply: Reply | RedisError): Reply {
  * protocol, this list included).
  */
 export function scriptingCommands(lookup: (name: string) => RedisCommand | undefined): RedisCommand[] {
-  const evalCommand = (name: string, write: boolean) =>
+  /** EVAL and EVALSHA, and their read-only forms: they differ in how the script is found. */
+  const evalCommand = (
+    name: string,
+    write: boolean,
+    find: (r: RedisContext, first: string) => Promise<Script>,
+  ) =>
     redisCommand(
       name,
       -3,
       write,
-      async (r, [body, ...args]) => {
-        const sha = sha1hex(body as string);
-        const script = await prepareScript(sha, body as string);
-        await save(r.engine.store, sha, body as string);
-        return replyOf(await runScript(r, script, args, !write, lookup));
-      },
+      async (r, [first, ...args]) => runScript(r, await find(r, first as string), args, !write, lookup),
       "eval",
     );
-  const evalSha = (name: string, write: boolean) =>
-    redisCommand(
-      name,
-      -3,
-      write,
-      async (r, [sha, ...args]) => {
-        const script = await scriptOf(r, sha as string);
-        if (script === null) throw new RedisError(NOSCRIPT);
-        return replyOf(await runScript(r, script, args, !write, lookup));
-      },
-      "eval",
-    );
+  const byBody = async (r: RedisContext, body: string) => (await loadScript(r, body)).script;
+  const bySha = async (r: RedisContext, sha: string) => {
+    const script = await scriptOf(r, sha);
+    if (script === null) throw new RedisError(NOSCRIPT);
+    return script;
+  };
 
   const script = redisCommand(
     "script",
@@ -225,18 +231,13 @@ export function scriptingCommands(lookup: (name: string) => RedisCommand | undef
     async (r, [given, ...args]) => {
       const sub = option(given);
       const arity = (n: number) => {
-        if ((n > 0 && args.length + 2 !== n) || args.length + 2 < -n)
+        if (wrongArity(n, args.length + 2))
           throw new RedisError(`ERR wrong number of arguments for 'script|${sub.toLowerCase()}' command`);
       };
       switch (sub) {
-        case "LOAD": {
+        case "LOAD":
           arity(3);
-          const body = args[0] as string;
-          const sha = sha1hex(body);
-          await prepareScript(sha, body);
-          await save(r.engine.store, sha, body);
-          return sha;
-        }
+          return (await loadScript(r, args[0] as string)).sha;
         case "EXISTS": {
           arity(-3);
           const shas = args.map((sha) => sha.toLowerCase());
@@ -265,10 +266,10 @@ export function scriptingCommands(lookup: (name: string) => RedisCommand | undef
   );
 
   return [
-    evalCommand("eval", true),
-    evalCommand("eval_ro", false),
-    evalSha("evalsha", true),
-    evalSha("evalsha_ro", false),
+    evalCommand("eval", true, byBody),
+    evalCommand("eval_ro", false, byBody),
+    evalCommand("evalsha", true, bySha),
+    evalCommand("evalsha_ro", false, bySha),
     script,
   ];
 }
