@@ -42,11 +42,16 @@ function start(script: string, env: Record<string, string>): Promise<Server> {
   children.push(child);
   return new Promise((resolve, reject) => {
     let out = "";
-    child.stdout?.on("data", (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       out += chunk.toString();
       const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match?.[1] !== undefined) resolve({ url: match[1], child });
-    });
+      if (match?.[1] === undefined) return;
+      // From here on the server's log is read and dropped, so its pipe never fills.
+      child.stdout?.off("data", onData);
+      child.stdout?.resume();
+      resolve({ url: match[1], child });
+    };
+    child.stdout?.on("data", onData);
     child.once("exit", (code) => reject(new Error(`${script} exited with ${code}`)));
   });
 }

@@ -4,8 +4,10 @@ import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
 import { getRequestListener } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
+import { type Logger as PinoLogger, pino } from "pino";
 import { type Config, loadConfig } from "../core/config.ts";
 import { ConfigError } from "../core/errors.ts";
+import type { Logger } from "../core/log.ts";
 import { createRuntime, type Runtime } from "../engine/runtime.ts";
 import { openPrismaStore } from "../engine/sql/open.ts";
 import { createApp } from "../http/app.ts";
@@ -20,6 +22,17 @@ export interface RunningServer {
 }
 
 /**
+ * The Node server's log: pino's JSON lines on standard output, written in the background
+ * (a write never blocks a request on the pipe) and flushed when the server closes.
+ */
+export function serverLogger(config: Config): PinoLogger {
+  return pino(
+    { level: config.logLevel, base: { pid: process.pid } },
+    pino.destination({ dest: 1, sync: false }),
+  );
+}
+
+/**
  * Serves every endpoint with `@hono/node-server`, sweeps expired rows periodically, and
  * applies pending migrations before taking traffic.
  */
@@ -29,6 +42,7 @@ export async function startServer(
     config,
     openPrismaStore({ url: config.databaseUrl, timeoutMs: config.dbTimeoutMs }),
   ),
+  log: Logger & { flush?(): void } = serverLogger(config),
 ): Promise<RunningServer> {
   const anonymous = config.token === undefined && config.readonlyToken === undefined;
   if (anonymous && !isLoopback(config.host)) {
@@ -42,14 +56,16 @@ export async function startServer(
     // The cause says what an operator needs (refused, unknown role, no such file); drivers
     // keep passwords out of their messages.
     const cause = ((error as { cause?: unknown }).cause ?? error) as Error;
-    console.error(
-      `tierkv: the database is unavailable at start (${cause.message}); requests answer 503 until it is back`,
+    log.error(
+      { cause: cause.message },
+      "the database is unavailable at start; requests answer 503 until it is back",
     );
   }
   const app = createApp({
     runtime: () => runtime,
     anonymous: () => "loopback",
     remoteAddress: (c) => getConnInfo(c).remote.address,
+    log,
   });
   let closing: Promise<void> | undefined;
   // While shutting down, each response closes its connection, so keep-alive clients let go.
@@ -63,7 +79,7 @@ export async function startServer(
   const listener = getRequestListener(fetch, {
     hostname: config.host,
     errorHandler: (error) => {
-      if ((error as Error).name !== "RequestError") console.error("tierkv: internal error", error);
+      if ((error as Error).name !== "RequestError") log.error({ err: error }, "internal error");
       const [status, code, message] =
         (error as Error).name === "RequestError"
           ? [400, "BAD_REQUEST", "malformed request target"]
@@ -106,10 +122,10 @@ export async function startServer(
           sweeping ??= runtime.engine
             .sweep()
             .then(
-              () => {},
+              (removed) => log.debug({ removed }, "sweep"),
               (error: unknown) => {
                 const cause = ((error as { cause?: unknown }).cause ?? error) as Error;
-                console.error("tierkv: sweep failed:", cause.message);
+                log.error({ cause: cause.message }, "sweep failed");
               },
             )
             .finally(() => {
@@ -133,13 +149,15 @@ export async function startServer(
         });
         await sweeping;
         await runtime.engine.close();
+        log.flush?.();
       })();
       return closing;
     },
   };
 }
 
-async function main(): Promise<void> {
+/** `npm start` and `tierkv serve`: the server configured from the environment, until a signal. */
+export async function main(): Promise<void> {
   let config: Config;
   try {
     config = loadConfig();
@@ -147,17 +165,22 @@ async function main(): Promise<void> {
     console.error(`tierkv: ${(error as Error).message}`);
     process.exit(1);
   }
+  const log = serverLogger(config);
   let running: RunningServer;
   try {
-    running = await startServer(config);
+    running = await startServer(config, undefined, log);
   } catch (error) {
-    console.error(`tierkv: ${(error as Error).message}`);
-    process.exit(1);
+    log.fatal({}, (error as Error).message);
+    log.flush();
+    process.exitCode = 1;
+    return;
   }
   const db = config.databaseUrl.startsWith("file:") ? config.databaseUrl : "PostgreSQL";
-  console.log(`tierkv listening on ${running.url} (${db})`);
+  // Where the server listens is said at any level but silent: PORT=0 picks the port at start.
+  const announce = log.level === "silent" ? log : log.child({}, { level: "info" });
+  announce.info({ url: running.url }, `tierkv listening on ${running.url} (${db})`);
   const stop = (signal: string) => {
-    console.log(`tierkv: ${signal} received, finishing in-flight requests`);
+    log.info({ signal }, "finishing in-flight requests before stopping");
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     running.close().then(

@@ -1,4 +1,5 @@
 import { ConfigError } from "./errors.ts";
+import { LOG_LEVELS, type LogLevel } from "./log.ts";
 
 /** The default `DATABASE_URL`: an SQLite file under `./data`. */
 export const DEFAULT_DATABASE_URL = "file:./data/kv.db";
@@ -29,6 +30,12 @@ export interface Config {
    * commas such as `https://app.example.com`); undefined leaves CORS off.
    */
   corsOrigins: readonly string[] | undefined;
+  /** How much the instance logs (`KV_LOG_LEVEL`, default `info`: a line per request and every event). */
+  logLevel: LogLevel;
+  /** Requests a second one token may make (`KV_RATE_LIMIT_PER_TOKEN`, default 0: no limit). */
+  rateLimitPerToken: number;
+  /** Requests a second one client address may make (`KV_RATE_LIMIT_PER_ADDRESS`, default 0: no limit). */
+  rateLimitPerAddress: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -61,6 +68,14 @@ function origins(raw: string | undefined): readonly string[] | undefined {
   return list;
 }
 
+function logLevel(raw: string | undefined): LogLevel {
+  const value = nonEmpty(raw)?.toLowerCase() ?? "info";
+  if (!(LOG_LEVELS as readonly string[]).includes(value)) {
+    throw new ConfigError(`KV_LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}`);
+  }
+  return value as LogLevel;
+}
+
 /** Reads the configuration from an environment (process.env by default). */
 export function loadConfig(env: Env = process.env): Config {
   return {
@@ -77,5 +92,8 @@ export function loadConfig(env: Env = process.env): Config {
     sweepIntervalMs: integer(env, "KV_SWEEP_INTERVAL_MS", 60_000, 0, 86_400_000),
     dbTimeoutMs: integer(env, "KV_DB_TIMEOUT_MS", 5_000, 100, 120_000),
     corsOrigins: origins(env.KV_CORS_ORIGINS),
+    logLevel: logLevel(env.KV_LOG_LEVEL),
+    rateLimitPerToken: integer(env, "KV_RATE_LIMIT_PER_TOKEN", 0, 0, 10_000_000),
+    rateLimitPerAddress: integer(env, "KV_RATE_LIMIT_PER_ADDRESS", 0, 0, 10_000_000),
   };
 }

@@ -24,6 +24,8 @@ export const ERROR_CODES = {
   FORBIDDEN: { status: 403, name: "ForbiddenError", message: "the read-only token cannot write" },
   METHOD_NOT_ALLOWED: { status: 405, name: "MethodNotAllowedError", message: "method not allowed" },
   UNAVAILABLE: { status: 503, name: "UnavailableError", message: "the database is unavailable" },
+  // Only where the operator set a rate limit (KV_RATE_LIMIT_PER_TOKEN, KV_RATE_LIMIT_PER_ADDRESS).
+  RATE_LIMITED: { status: 429, name: "RateLimitedError", message: "too many requests" },
   INTERNAL: { status: 500, name: "InternalError", message: "internal error" },
   // Raised in process only: never in an envelope.
   CONFIG: { status: 500, name: "ConfigError", message: "the configuration cannot be used" },
@@ -116,6 +118,18 @@ export type MethodNotAllowedError = KvError;
 /** The database cannot be reached; nothing was half-applied. */
 export const UnavailableError = CLASSES.UNAVAILABLE;
 export type UnavailableError = KvError;
+/** The database did not answer within `KV_DB_TIMEOUT_MS`: a write may or may not have been applied. */
+export class DatabaseTimeoutError extends UnavailableError {
+  constructor(options?: KvErrorOptions) {
+    super(
+      "the database did not answer in time (KV_DB_TIMEOUT_MS); a write may or may not have been applied",
+      options,
+    );
+  }
+}
+/** Over the rate limit the operator set; `Retry-After` says when to try again. */
+export const RateLimitedError = CLASSES.RATE_LIMITED;
+export type RateLimitedError = KvError;
 /** Anything else; the details stay in the server log. */
 export const InternalError = CLASSES.INTERNAL;
 export type InternalError = KvError;

@@ -163,9 +163,15 @@ export class Engine {
       now > last.ms ? { ms: now, seq: 0, instance: this.instance } : { ...last, seq: last.seq + 1 };
   }
 
+  /** Sweeps run and rows they deleted, since start. */
+  readonly sweeps = { runs: 0, rows: 0 };
+
   /** Deletes expired keys and locks; answers how many rows went. */
-  sweep(): Promise<number> {
-    return this.store.sweep();
+  async sweep(): Promise<number> {
+    const removed = await this.store.sweep();
+    this.sweeps.runs++;
+    this.sweeps.rows += removed;
+    return removed;
   }
 
   /** Deletes every key; this instance's L1 is emptied before and after. */

@@ -37,6 +37,8 @@ export class L1Cache<T> {
   #ttlMs: number;
   #maxEntries: number;
   #clock: Clock;
+  /** Lookups answered, lookups not answered, and entries pushed out by the bound, since start. */
+  readonly counts = { hits: 0, misses: 0, evictions: 0 };
 
   constructor(options: L1CacheOptions) {
     this.#ttlMs = options.ttlMs;
@@ -64,14 +66,22 @@ export class L1Cache<T> {
    */
   get(key: string, after?: number): T | undefined {
     const slot = this.#slots.get(key);
-    if (slot === undefined) return undefined;
-    if (slot.value === undefined || slot.deadline <= this.#clock.now()) {
-      if (slot.value !== undefined) slot.value = undefined;
+    if (slot === undefined || slot.value === undefined) {
+      this.counts.misses++;
       return undefined;
     }
-    if (after !== undefined && slot.filledAt <= after) return undefined;
+    if (slot.deadline <= this.#clock.now()) {
+      slot.value = undefined;
+      this.counts.misses++;
+      return undefined;
+    }
+    if (after !== undefined && slot.filledAt <= after) {
+      this.counts.misses++;
+      return undefined;
+    }
     this.#slots.delete(key);
     this.#slots.set(key, slot);
+    this.counts.hits++;
     return slot.value;
   }
 
@@ -111,6 +121,7 @@ export class L1Cache<T> {
       if (oldest === undefined) break;
       this.#evictedWrite = Math.max(this.#evictedWrite, oldest[1].writtenAt);
       this.#slots.delete(oldest[0]);
+      this.counts.evictions++;
     }
   }
 

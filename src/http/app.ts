@@ -6,18 +6,23 @@ import { parseInput } from "../commands/input.ts";
 import { BASE_PATH, ENDPOINT_NAMES, type EndpointName } from "../core/api.ts";
 import {
   BadRequestError,
+  DatabaseTimeoutError,
   ForbiddenError,
   InternalError,
   KvError,
   MethodNotAllowedError,
   NotFoundError,
+  RateLimitedError,
   UnauthorizedError,
   WIRE_CODES,
 } from "../core/errors.ts";
+import { jsonConsoleLogger, type Logger, type LogLevel } from "../core/log.ts";
 import { NATIVE_SYNC_HEADER } from "../core/sync-token.ts";
 import { JsonText } from "../core/types.ts";
 import type { Runtime } from "../engine/runtime.ts";
 import { type AuthPolicy, authenticate } from "./auth.ts";
+import { Metrics } from "./metrics.ts";
+import { RateLimiter } from "./rate-limit.ts";
 import { RequestReads } from "./reads.ts";
 import { REDIS_ENDPOINTS, REDIS_PATH, type RedisEndpoint, redisEndpointOf, serveRedis } from "./redis.ts";
 import { parseQuery, readJson } from "./request.ts";
@@ -36,9 +41,15 @@ export interface AppOptions {
   anonymous?: (runtime: Runtime) => AuthPolicy["anonymous"];
   /** The client's address, for the loopback rule. */
   remoteAddress?: (c: Context) => string | undefined;
-  /** Where unexpected errors are reported (default: console.error). Never sent to the client. */
-  logError?: (error: unknown, c: Context) => void;
+  /**
+   * Where the instance logs: a JSON line per request at `info`, unexpected errors (never sent to
+   * the client) at `error`. Default: JSON lines on the console at `KV_LOG_LEVEL`.
+   */
+  log?: Logger;
 }
+
+/** The path of the instance's metrics, in Prometheus's text format. */
+export const METRICS_PATH = "/metrics";
 
 const WIRE: ReadonlySet<string> = new Set(WIRE_CODES);
 
@@ -49,47 +60,88 @@ function clientWentAway(error: unknown, c: Context): boolean {
   return e?.message === "aborted" || e?.code === "ECONNRESET" || e?.name === "AbortError";
 }
 
+/** What an app counts and logs of each request it answers. */
+interface Observer {
+  log: () => Logger;
+  metrics: Metrics;
+}
+
 /**
  * What every tierkv app answers with: `Cache-Control: no-store` on each response, and errors
- * as the SPEC §2 envelope. Unexpected errors go to `logError` (never to the client); outages
- * are logged at most once every 10 s, since each request would report the same one.
+ * as the SPEC §2 envelope. Unexpected errors go to the log (never to the client); outages
+ * are logged at most once every 10 s, since each request would report the same one. With an
+ * observer, each request is also counted and logged.
  */
-export function withEnvelope(
-  app: Hono,
-  logError: (error: unknown, c: Context) => void = (error) => console.error("tierkv: internal error", error),
-): Hono {
+export function withEnvelope(app: Hono, log: () => Logger, observer?: Observer): Hono {
   let unavailableLoggedAt = 0;
   // Set before the response exists, so it is part of it: changing a finished response's headers
   // would make the Node server build a full Fetch Response for every request.
   app.use(async (c, next) => {
     c.header("Cache-Control", "no-store");
+    if (observer === undefined) return next();
+    const started = performance.now();
     await next();
+    observe(c, observer, performance.now() - started);
   });
   app.onError((error, c) => {
     if (!(error instanceof KvError) && clientWentAway(error, c)) {
       // Not a failure of tierkv: nobody is left to answer, and alerts on internal errors stay quiet.
-      console.info(
-        `tierkv: the client closed the connection before the answer (${c.req.method} ${c.req.path})`,
+      observer?.metrics.clientAbort();
+      log().info(
+        { method: c.req.method, path: c.req.path },
+        "the client closed the connection before the answer",
       );
       return c.json({ error: { code: "BAD_REQUEST", message: "the client closed the connection" } }, 400);
     }
     const kv = error instanceof KvError && WIRE.has(error.code) ? error : new InternalError();
+    if (kv.code === "INTERNAL") {
+      log().error({ err: error, method: c.req.method, path: c.req.path }, "internal error");
+    } else if (kv.code === "UNAVAILABLE") {
+      observer?.metrics.databaseFailure(kv instanceof DatabaseTimeoutError ? "timeout" : "unavailable");
+      if (Date.now() - unavailableLoggedAt >= 10_000) {
+        unavailableLoggedAt = Date.now();
+        const cause = (kv.cause as Error | undefined)?.message ?? kv.message;
+        log().error({ cause }, "answering 503: the database is unavailable");
+      }
+    }
     if (isRedisPath(c.req.path)) {
       // The Redis protocol's own error form (SPEC §7).
-      if (kv.code === "INTERNAL") logError(error, c);
       const message = kv.code === "UNAUTHORIZED" ? "Unauthorized" : `ERR ${kv.message}`;
       return c.json({ error: message }, kv.status as 400);
-    }
-    if (kv.code === "INTERNAL") {
-      logError(error, c);
-    } else if (kv.code === "UNAVAILABLE" && Date.now() - unavailableLoggedAt >= 10_000) {
-      unavailableLoggedAt = Date.now();
-      const cause = (kv.cause as Error | undefined)?.message ?? kv.message;
-      console.error(`tierkv: answering 503, the database is unavailable: ${cause}`);
     }
     return c.json({ error: { code: kv.code, message: kv.message } }, kv.status as 400);
   });
   return app;
+}
+
+/** Names of the paths tierkv serves, for metrics: a bounded set, whatever paths clients send. */
+const ENDPOINT_OF_PATH = new Map<string, string>([
+  ...ENDPOINT_NAMES.map((name): [string, string] => [`${BASE_PATH}/${name}`, name]),
+  [REDIS_PATH, "redis"],
+  [`${REDIS_PATH}/`, "redis"],
+  [`${REDIS_PATH}/pipeline`, "redis/pipeline"],
+  [`${REDIS_PATH}/multi-exec`, "redis/multi-exec"],
+  [METRICS_PATH, "metrics"],
+]);
+
+/** Counts a request and writes its log line: never its query, body, values or token. */
+function observe(c: Context, observer: Observer, ms: number): void {
+  const path = c.req.path;
+  const status = c.res.status;
+  observer.metrics.request(ENDPOINT_OF_PATH.get(path) ?? "other", status, ms / 1000);
+  const log = observer.log();
+  if (!log.isLevelEnabled("info")) return;
+  const cache = c.res.headers.get("X-KV-Cache");
+  log.info(
+    {
+      method: c.req.method,
+      path: path.length > 200 ? `${path.slice(0, 200)}…` : path,
+      status,
+      ms: Math.round(ms * 1000) / 1000,
+      ...(cache !== null ? { cache } : {}),
+    },
+    "request",
+  );
 }
 
 /**
@@ -100,20 +152,32 @@ export function withEnvelope(
 export function createApp(options: AppOptions): Hono {
   const served = new Set<string>(options.endpoints ?? ENDPOINT_NAMES);
   const redis = new Set<string>(options.redis ?? REDIS_ENDPOINTS);
-  const app = withEnvelope(new Hono(), options.logError);
+  let logger = options.log;
+  const log = (): Logger => {
+    logger ??= jsonConsoleLogger(configuredLogLevel(options));
+    return logger;
+  };
+  const metrics = new Metrics();
+  const app = withEnvelope(new Hono(), log, { log, metrics });
   app.use(corsFor(options));
+  const limits = rateLimits(options, metrics);
 
   app.all("*", async (c) => {
     const runtime = options.runtime();
     const path = c.req.path;
     const endpoint = redisEndpointOf(path);
-    if (endpoint !== undefined && redis.has(endpoint)) {
-      return serveRedis(c, runtime, endpoint, authorize(c, runtime, options));
-    }
     const name = path.startsWith(`${BASE_PATH}/`) ? path.slice(BASE_PATH.length + 1) : "";
     const command = served.has(name) ? COMMANDS[name as EndpointName] : undefined;
     if (command?.spec.public) return serveCommand(c, runtime, command, "full", undefined);
+    limits(c, runtime, "address");
     const access = authorize(c, runtime, options);
+    limits(c, runtime, access);
+    if (endpoint !== undefined && redis.has(endpoint)) return serveRedis(c, runtime, endpoint, access);
+    if (path === METRICS_PATH) {
+      checkMethod(c, "GET");
+      c.header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+      return c.body(metrics.render(runtime.engine));
+    }
     const reads = new RequestReads(c, runtime.engine, NATIVE_SYNC_HEADER, true);
     try {
       if (command === undefined) throw new NotFoundError(`no endpoint at ${path}`);
@@ -125,6 +189,57 @@ export function createApp(options: AppOptions): Hono {
   });
 
   return app;
+}
+
+/** `KV_LOG_LEVEL` of the instance, or `info` while its configuration cannot be read. */
+function configuredLogLevel(options: AppOptions): LogLevel {
+  try {
+    return options.runtime().config.logLevel;
+  } catch {
+    return "info";
+  }
+}
+
+/**
+ * The rate limits the instance's configuration sets (none by default): per client address,
+ * checked before the token so that guessing tokens is limited too, and per token (each of the
+ * two tokens, or anonymous access, is one caller). Over the limit: 429 with `Retry-After`.
+ */
+function rateLimits(
+  options: AppOptions,
+  metrics: Metrics,
+): (c: Context, runtime: Runtime, caller: "address" | "full" | "read") => void {
+  let made: { runtime: Runtime; perToken?: RateLimiter; perAddress?: RateLimiter } | undefined;
+  return (c, runtime, caller) => {
+    if (made?.runtime !== runtime) {
+      const { rateLimitPerToken, rateLimitPerAddress } = runtime.config;
+      const clock = runtime.engine.clock;
+      made = {
+        runtime,
+        ...(rateLimitPerToken > 0 ? { perToken: new RateLimiter(rateLimitPerToken, clock) } : {}),
+        ...(rateLimitPerAddress > 0 ? { perAddress: new RateLimiter(rateLimitPerAddress, clock) } : {}),
+      };
+    }
+    const limiter = caller === "address" ? made.perAddress : made.perToken;
+    if (limiter === undefined) return;
+    const id = caller === "address" ? (clientAddress(c, options) ?? "unknown") : caller;
+    const retryAfter = limiter.take(id);
+    if (retryAfter === 0) return;
+    metrics.rateLimited();
+    c.header("Retry-After", String(retryAfter));
+    throw new RateLimitedError(
+      `too many requests ${caller === "address" ? "from this address" : "with this token"}; retry in ${retryAfter} s`,
+    );
+  };
+}
+
+/**
+ * The client's address: the socket's on the Node server; on a serverless platform, the header
+ * its edge sets (Cloudflare's `CF-Connecting-IP`, Vercel's `X-Real-IP`).
+ */
+function clientAddress(c: Context, options: AppOptions): string | undefined {
+  if (options.remoteAddress !== undefined) return options.remoteAddress(c);
+  return c.req.header("CF-Connecting-IP") ?? c.req.header("X-Real-IP");
 }
 
 /** Request headers a browser client may send: the native API's and the Redis protocol's. */

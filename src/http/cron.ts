@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { MethodNotAllowedError, NotFoundError, UnauthorizedError } from "../core/errors.ts";
+import { jsonConsoleLogger } from "../core/log.ts";
 import type { Runtime } from "../engine/runtime.ts";
 import { withEnvelope } from "./app.ts";
 import { safeEqual } from "./auth.ts";
@@ -16,7 +17,8 @@ export function createSweepApp(options: {
   runtime: () => Runtime;
   cronSecret: () => string | undefined;
 }): Hono {
-  const app = withEnvelope(new Hono(), (error) => console.error("tierkv: sweep failed", error));
+  const log = jsonConsoleLogger();
+  const app = withEnvelope(new Hono(), () => log);
   app.all("*", async (c) => {
     const secret = options.cronSecret();
     const header = c.req.header("Authorization") ?? "";
@@ -29,6 +31,7 @@ export function createSweepApp(options: {
       throw new MethodNotAllowedError(`${SWEEP_PATH} takes GET`);
     }
     const removed = await options.runtime().engine.sweep();
+    log.info({ removed }, "sweep");
     return c.json({ result: { removed } });
   });
   return app;

@@ -26,7 +26,13 @@ export function uniqueId(): string {
 export async function startKvServer(
   options: { store?: KvStore & SnapshotSource; env?: Record<string, string> } = {},
 ): Promise<RunningServer> {
-  const config = loadConfig({ KV_TOKEN: FULL_TOKEN, PORT: "0", KV_SWEEP_INTERVAL_MS: "0", ...options.env });
+  const config = loadConfig({
+    KV_TOKEN: FULL_TOKEN,
+    PORT: "0",
+    KV_SWEEP_INTERVAL_MS: "0",
+    KV_LOG_LEVEL: "warn",
+    ...options.env,
+  });
   return startServer(
     config,
     createRuntime(
@@ -60,6 +66,8 @@ export function createHarness(url: string, options: HarnessOptions = {}): Harnes
     DATABASE_URL: url,
     KV_TOKEN: FULL_TOKEN,
     KV_READONLY_TOKEN: READ_TOKEN,
+    // The suites' own output stays readable: no line per request.
+    KV_LOG_LEVEL: "warn",
     ...options.env,
   });
   const inner = options.inner ?? openPrismaStore({ url, ...(options.clock ? { clock: options.clock } : {}) });

@@ -24,6 +24,7 @@ export function startServerProcess(env: Record<string, string>): Promise<ServerP
     },
   );
   let output = "";
+  let listening = false;
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -32,8 +33,10 @@ export function startServerProcess(env: Record<string, string>): Promise<ServerP
     }, 30_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
+      if (listening) return;
       const match = /listening on (http:\/\/\S+)/.exec(output);
       if (match?.[1] !== undefined) {
+        listening = true;
         clearTimeout(timer);
         resolve({
           url: match[1],

@@ -1,4 +1,3 @@
-import type { Context } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MemoryStore } from "../../src/engine/memory-store.ts";
 import { call, createHarness, expectError, type Harness } from "../helpers/harness.ts";
@@ -69,7 +68,15 @@ describe("500 INTERNAL for anything else", () => {
     const logged: unknown[] = [];
     const h = createHarness("file:/unused", {
       inner: new BrokenStore(),
-      app: { logError: (error: unknown, _c: Context) => logged.push(error) },
+      app: {
+        log: {
+          error: (fields: { err?: unknown }) => logged.push(fields.err),
+          warn: () => {},
+          info: () => {},
+          debug: () => {},
+          isLevelEnabled: () => false,
+        },
+      },
     });
     try {
       const reply = await call(h.app, "POST", "set", { body: { key: "k", value: 1 } });

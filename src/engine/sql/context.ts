@@ -16,6 +16,15 @@ export interface SqlClient extends SqlRunner {
     options?: { maxWait?: number; timeout?: number },
   ): Promise<R>;
   $disconnect(): Promise<void>;
+  /** The connection pool's use, where there is one (PostgreSQL). */
+  pool?(): PoolUse | undefined;
+}
+
+/** How many pooled connections are open, how many of them idle, and how many callers wait for one. */
+export interface PoolUse {
+  total: number;
+  idle: number;
+  waiting: number;
 }
 
 /** A row as the driver answers it. */

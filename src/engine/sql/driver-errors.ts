@@ -1,4 +1,4 @@
-import { InternalError, KvError, UnavailableError } from "../../core/errors.ts";
+import { DatabaseTimeoutError, InternalError, KvError, UnavailableError } from "../../core/errors.ts";
 
 /** What a Prisma driver adapter reports of a driver failure (`DriverAdapterError.cause`). */
 interface AdapterFailure {
@@ -68,10 +68,7 @@ const UNAVAILABLE_PATTERN =
 export function toKvError(error: unknown): KvError {
   if (error instanceof KvError) return error;
   if (isTimeout(error)) {
-    return new UnavailableError(
-      "the database did not answer in time (KV_DB_TIMEOUT_MS); a write may or may not have been applied",
-      { cause: error },
-    );
+    return new DatabaseTimeoutError({ cause: error });
   }
   const failure = adapterFailure(error);
   if (failure !== undefined) {

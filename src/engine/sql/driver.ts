@@ -42,6 +42,10 @@ export function adapterClient(adapter: SqlDriverAdapter, placeholders: "?" | "$n
       return result;
     },
     $disconnect: () => adapter.dispose(),
+    pool: () =>
+      pool === undefined
+        ? undefined
+        : { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount },
   };
 }
 
@@ -155,6 +159,9 @@ interface PgPool {
     text: string;
     values: unknown[];
   }): Promise<{ rows: Row[]; rowCount: number | null }>;
+  readonly totalCount: number;
+  readonly idleCount: number;
+  readonly waitingCount: number;
 }
 
 /** The pool a `PrismaPg` adapter opened, if that is what this is. */

@@ -35,6 +35,7 @@ export function openPrismaStore(options: OpenOptions): PrismaStore {
     $disconnect: async () => {
       if (client !== undefined) await client.$disconnect();
     },
+    pool: () => client?.pool?.(),
   };
   return new PrismaStore({
     client: proxy,

@@ -12,7 +12,7 @@ import { Batcher, Coalescer } from "../coalesce.ts";
 import { checkStep } from "../counter.ts";
 import { snapshotGet, snapshotHGet, snapshotHGetAll, snapshotsMGet } from "../snapshot.ts";
 import type { FieldSelection, KvStore, Snapshot, SnapshotSource } from "../types.ts";
-import { type SqlClient, SqlContext, transactionClient } from "./context.ts";
+import { type PoolUse, type SqlClient, SqlContext, transactionClient } from "./context.ts";
 import * as counters from "./counters.ts";
 import { type Dialect, join, sql } from "./dialect.ts";
 import { isConflict } from "./driver-errors.ts";
@@ -246,6 +246,10 @@ export class PrismaStore implements KvStore, SnapshotSource {
       .catch((error: unknown) => {
         throw failure !== undefined && !isConflict(failure.error) ? failure.error : error;
       });
+  }
+
+  pool(): PoolUse | undefined {
+    return this.#sql.client.pool?.();
   }
 
   async ping(): Promise<void> {
