@@ -1,8 +1,8 @@
-import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "../../src/adapters/node-server.ts";
 import { dropPgSchema, freshPgUrl, PG_URL } from "../helpers/databases.ts";
 import { FULL_TOKEN, startKvServer, uniqueId } from "../helpers/harness.ts";
+import { FaultProxy } from "../helpers/tcp-proxy.ts";
 
 // A PostgreSQL that stops answering without refusing connections (a network partition, a frozen
 // host): a TCP proxy in front of it stops passing bytes, as `kill -STOP` of a proxy would.
@@ -13,70 +13,17 @@ const TIMEOUT_MS = 1_000;
 /** What a request may take beyond the bound: the HTTP round trip and a pool's bookkeeping. */
 const MARGIN_MS = 1_500;
 
-/** A TCP proxy to PostgreSQL that can be made silent (bytes held, not refused) and woken. */
-class SilentableProxy {
-  readonly #server: Server;
-  readonly #sockets = new Set<Socket>();
-  /** What arrived while silent, to pass on once woken, as a frozen host's buffers would. */
-  readonly #held: (() => void)[] = [];
-  #silent = false;
-
-  constructor(target: { host: string; port: number }) {
-    this.#server = createServer((client) => {
-      const upstream = createConnection(target.port, target.host);
-      const forward = (from: Socket, to: Socket) =>
-        from.on("data", (chunk: Buffer) => {
-          if (this.#silent) this.#held.push(() => to.write(chunk));
-          else to.write(chunk);
-        });
-      forward(client, upstream);
-      forward(upstream, client);
-      for (const socket of [client, upstream]) {
-        this.#sockets.add(socket);
-        socket.on("error", () => {});
-        socket.on("close", () => {
-          this.#sockets.delete(socket);
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-    });
-  }
-
-  listen(): Promise<number> {
-    return new Promise((resolve) =>
-      this.#server.listen(0, "127.0.0.1", () => resolve((this.#server.address() as { port: number }).port)),
-    );
-  }
-
-  /** Stops passing bytes either way: the peers see a silent network, not a closed one. */
-  silence(): void {
-    this.#silent = true;
-  }
-
-  wake(): void {
-    this.#silent = false;
-    for (const pass of this.#held.splice(0)) pass();
-  }
-
-  close(): Promise<void> {
-    for (const socket of this.#sockets) socket.destroy();
-    return new Promise((resolve) => this.#server.close(() => resolve()));
-  }
-}
-
 describe.skipIf(PG_URL === null)("a PostgreSQL that goes silent", () => {
   const direct = PG_URL === null ? "" : freshPgUrl("silent");
-  let proxy: SilentableProxy;
+  let proxy: FaultProxy;
   let server: RunningServer;
 
   beforeAll(async () => {
     const url = new URL(direct);
-    proxy = new SilentableProxy({ host: url.hostname, port: Number(url.port || 5432) });
-    const port = await proxy.listen();
-    url.host = `127.0.0.1:${port}`;
+    proxy = new FaultProxy({ host: url.hostname, port: Number(url.port || 5432) });
+    await proxy.listen();
     server = await startKvServer({
-      env: { DATABASE_URL: url.toString(), KV_DB_TIMEOUT_MS: String(TIMEOUT_MS), KV_L1_TTL_MS: "0" },
+      env: { DATABASE_URL: proxy.url(direct), KV_DB_TIMEOUT_MS: String(TIMEOUT_MS), KV_L1_TTL_MS: "0" },
     });
   });
   afterAll(async () => {
