@@ -20,7 +20,13 @@ export async function lock(ctx: SqlContext, name: string, ttlMs: number): Promis
   return rows[0]?.token === token ? { acquired: true, token } : { acquired: false, token: null };
 }
 
+/** A token tierkv never hands out, and one PostgreSQL's text cannot even hold (a NUL character). */
+function impossible(token: string): boolean {
+  return token.includes("\u0000");
+}
+
 export async function unlock(ctx: SqlContext, name: string, token: string): Promise<boolean> {
+  if (impossible(token)) return false;
   const key = ctx.enc(name);
   const now = ctx.clock.now();
   const n = await ctx.run((db) =>
@@ -32,6 +38,7 @@ export async function unlock(ctx: SqlContext, name: string, token: string): Prom
 }
 
 export async function extend(ctx: SqlContext, name: string, token: string, ttlMs: number): Promise<boolean> {
+  if (impossible(token)) return false;
   const key = ctx.enc(name);
   const now = ctx.clock.now();
   const n = await ctx.run((db) =>

@@ -2,7 +2,8 @@ import type { Row, SqlContext } from "./context.ts";
 import { raw, sql } from "./dialect.ts";
 
 // The script cache (EVAL, SCRIPT LOAD): one row per script, so EVALSHA works on every instance
-// sharing the database, and after a restart.
+// sharing the database, and after a restart. Bodies are stored as keys are (`enc`), since
+// PostgreSQL's text cannot hold a NUL character.
 
 const T_SCRIPTS = raw(`"kv_scripts"`);
 
@@ -14,7 +15,7 @@ export async function scripts(ctx: SqlContext, shas: string[]): Promise<Map<stri
       sql`SELECT "sha", "body" FROM ${T_SCRIPTS} WHERE "sha" IN ${ctx.dialect.list([...new Set(shas)])}`,
     ),
   );
-  for (const row of rows) out.set(row.sha as string, row.body as string);
+  for (const row of rows) out.set(row.sha as string, ctx.dec(row.body));
   return out;
 }
 
@@ -22,7 +23,7 @@ export async function saveScript(ctx: SqlContext, sha: string, body: string): Pr
   const now = ctx.clock.now();
   await ctx.run((db) =>
     db.$executeRaw(
-      sql`INSERT INTO ${T_SCRIPTS} ("sha", "body", "created_at") VALUES (${sha}, ${body}, ${now})
+      sql`INSERT INTO ${T_SCRIPTS} ("sha", "body", "created_at") VALUES (${sha}, ${ctx.enc(body)}, ${now})
           ON CONFLICT ("sha") DO NOTHING`,
     ),
   );
