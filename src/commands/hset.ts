@@ -26,6 +26,12 @@ export const hset = defineCommand("hset", {
           b.field === undefined ? "field" : "value",
         ]);
     })
+    .meta({
+      oneOf: [
+        { required: ["field", "value"], properties: { fields: false } },
+        { required: ["fields"], properties: { field: false, value: false } },
+      ],
+    })
     .transform((b) => ({
       key: b.key,
       fields: b.fields ?? oneField(b.field as string, b.value as JsonValue),

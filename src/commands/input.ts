@@ -6,7 +6,7 @@ import {
   PayloadTooLargeError,
   ValueTooLargeError,
 } from "../core/errors.ts";
-import { MAX_BATCH, MAX_COUNTER, MAX_TTL_MS } from "../core/limits.ts";
+import { MAX_BATCH, MAX_COUNTER, MAX_KEY_BYTES, MAX_TTL_MS } from "../core/limits.ts";
 import type { JsonValue } from "../core/types.ts";
 import { keyProblem, valueProblem } from "../core/validate.ts";
 
@@ -22,11 +22,34 @@ export function fail(
   ctx.addIssue({ code: "custom", message, params: { kv: code }, ...(path ? { path } : {}) });
 }
 
+// The `.meta()` of a schema is what the API document (`src/http/openapi.ts`) says of a refinement
+// that zod cannot turn into JSON Schema itself; it changes nothing in what is accepted.
+
+/**
+ * A key in JSON Schema: non-empty, at most 256 characters, no lone surrogate (so it encodes to
+ * valid UTF-8). JSON Schema counts characters, not bytes: the 256-byte limit is `keyProblem`'s.
+ */
+export const KEY_JSON_SCHEMA = {
+  type: "string",
+  description: `Non-empty, valid UTF-8, at most ${MAX_KEY_BYTES} bytes of UTF-8 (INVALID_KEY otherwise).`,
+  minLength: 1,
+  maxLength: MAX_KEY_BYTES,
+  pattern: "^(?:[^\\uD800-\\uDFFF]|[\\uD800-\\uDBFF][\\uDC00-\\uDFFF])*$",
+};
+
+/** A value in JSON Schema: any JSON value (the 1 MiB limit is a byte count it cannot express). */
+const VALUE_JSON_SCHEMA = {
+  description: "Any JSON value whose JSON encoding is at most 1 MiB of UTF-8 (VALUE_TOO_LARGE otherwise).",
+};
+
 /** A key or hash field: non-empty, well-formed UTF-8, at most 256 bytes (INVALID_KEY otherwise). */
-export const keySchema = z.string().superRefine((s, ctx) => {
-  const problem = keyProblem(s);
-  if (problem !== undefined) fail(ctx, "INVALID_KEY", problem);
-});
+export const keySchema = z
+  .string()
+  .superRefine((s, ctx) => {
+    const problem = keyProblem(s);
+    if (problem !== undefined) fail(ctx, "INVALID_KEY", problem);
+  })
+  .meta(KEY_JSON_SCHEMA);
 
 /** Any JSON value, at most 1 MiB encoded (VALUE_TOO_LARGE otherwise). */
 export const valueSchema = z
@@ -34,10 +57,16 @@ export const valueSchema = z
   .superRefine((v, ctx) => {
     const problem = valueProblem(JSON.stringify(v));
     if (problem !== undefined) fail(ctx, "VALUE_TOO_LARGE", problem);
-  });
+  })
+  .meta(VALUE_JSON_SCHEMA);
 
 /** A TTL in whole milliseconds, 1…2^40. */
-export const ttlSchema = z.number().int().min(1).max(MAX_TTL_MS);
+export const ttlSchema = z
+  .number()
+  .int()
+  .min(1)
+  .max(MAX_TTL_MS)
+  .meta({ description: "Whole milliseconds, from 1 to 2^40." });
 
 /** A counter step within ±(2^53−1). */
 export const bySchema = z.number().int().min(-MAX_COUNTER).max(MAX_COUNTER);
@@ -49,7 +78,8 @@ export function batch<T extends z.ZodType>(item: T) {
     .min(1, { message: "must not be empty" })
     .superRefine((a, ctx) => {
       if (a.length > MAX_BATCH) fail(ctx, "PAYLOAD_TOO_LARGE", `holds more than ${MAX_BATCH} items`);
-    });
+    })
+    .meta({ maxItems: MAX_BATCH, description: `1 to ${MAX_BATCH} items (PAYLOAD_TOO_LARGE above).` });
 }
 
 /** An object of key → value: non-empty, at most 1,000 entries, each key and value checked. */
@@ -80,6 +110,14 @@ export function pairs(what: string) {
             `value of ${JSON.stringify(name)} ${value.error.issues[0]?.message}`,
           );
       }
+    })
+    .meta({
+      type: "object",
+      description: `1 to ${MAX_BATCH} ${what}s (PAYLOAD_TOO_LARGE above), each named as a key is, with any JSON value.`,
+      minProperties: 1,
+      maxProperties: MAX_BATCH,
+      propertyNames: KEY_JSON_SCHEMA,
+      additionalProperties: VALUE_JSON_SCHEMA,
     })
     .transform((o) => {
       const out: Record<string, JsonValue> = Object.create(null);

@@ -15,7 +15,8 @@ export const set = defineCommand("set", {
       nx: z.boolean().optional(),
       xx: z.boolean().optional(),
     })
-    .refine((b) => !(b.nx && b.xx), { message: "cannot be combined with xx", path: ["nx"] }),
+    .refine((b) => !(b.nx && b.xx), { message: "cannot be combined with xx", path: ["nx"] })
+    .meta({ not: { required: ["nx", "xx"], properties: { nx: { const: true }, xx: { const: true } } } }),
   writes: (input) => [input.key],
   run: ({ store }, { key, value, ...options }) => store.set(key, value, options),
   // The expiry is counted from before the write, as the store's is: the entry never outlives the key.

@@ -17,10 +17,13 @@ export function encodeCursor(lastKey: string): string {
   return `k${Buffer.from(lastKey, "utf8").toString("base64url")}`;
 }
 
+/** The form of a cursor made by `encodeCursor` (a key in base64url), or empty for the first page. */
+export const CURSOR_PATTERN = /^(?:k[A-Za-z0-9_-]+)?$/;
+
 /** Decodes a cursor made by `encodeCursor`; `BadRequestError` for anything else. */
 export function decodeCursor(cursor: string | null | undefined): string | null {
   if (cursor === undefined || cursor === null || cursor === "") return null;
-  if (!/^k[A-Za-z0-9_-]+$/.test(cursor)) throw new BadRequestError("cursor is not a cursor returned by keys");
+  if (!CURSOR_PATTERN.test(cursor)) throw new BadRequestError("cursor is not a cursor returned by keys");
   const key = Buffer.from(cursor.slice(1), "base64url").toString("utf8");
   if (encodeCursor(key) !== cursor) throw new BadRequestError("cursor is not a cursor returned by keys");
   return key;

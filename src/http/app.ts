@@ -22,6 +22,7 @@ import { JsonText } from "../core/types.ts";
 import type { Runtime } from "../engine/runtime.ts";
 import { type AuthPolicy, authenticate } from "./auth.ts";
 import { Metrics } from "./metrics.ts";
+import { OPENAPI_PATH, serveOpenApi } from "./openapi.ts";
 import { RateLimiter } from "./rate-limit.ts";
 import { RequestReads } from "./reads.ts";
 import { REDIS_ENDPOINTS, REDIS_PATH, type RedisEndpoint, redisEndpointOf, serveRedis } from "./redis.ts";
@@ -122,6 +123,7 @@ const ENDPOINT_OF_PATH = new Map<string, string>([
   [`${REDIS_PATH}/pipeline`, "redis/pipeline"],
   [`${REDIS_PATH}/multi-exec`, "redis/multi-exec"],
   [METRICS_PATH, "metrics"],
+  [OPENAPI_PATH, "openapi"],
 ]);
 
 /** Counts a request and writes its log line: never its query, body, values or token. */
@@ -169,6 +171,7 @@ export function createApp(options: AppOptions): Hono {
     const name = path.startsWith(`${BASE_PATH}/`) ? path.slice(BASE_PATH.length + 1) : "";
     const command = served.has(name) ? COMMANDS[name as EndpointName] : undefined;
     if (command?.spec.public) return serveCommand(c, runtime, command, "full", undefined);
+    if (path === OPENAPI_PATH) return serveOpenApi(c);
     limits(c, runtime, "address");
     const access = authorize(c, runtime, options);
     limits(c, runtime, access);

@@ -22,6 +22,8 @@ export interface ConformanceOptions {
   l1: L1Topology;
   /** The target's `KV_L1_TTL_MS` (SPEC default 5,000); must be at least 1,000 for the L1 tests. */
   l1TtlMs?: number;
+  /** The `fetch` of the native API's requests (its own and the SDK's); the global one by default. */
+  fetch?: typeof fetch;
 }
 
 /** The answer of one request: status, headers, and the parsed JSON body (undefined when not JSON). */
@@ -68,7 +70,7 @@ export function conformance(baseUrl: string | (() => string), options: Conforman
       headers["Content-Type"] = "application/json";
       body = init.rawBody ?? JSON.stringify(init.body);
     }
-    const res = await fetch(`${origin()}/api/kv/${path}`, { method, headers, body });
+    const res = await (options.fetch ?? fetch)(`${origin()}/api/kv/${path}`, { method, headers, body });
     const text = await res.text();
     let parsed: Reply["body"];
     try {
@@ -715,7 +717,7 @@ export function conformance(baseUrl: string | (() => string), options: Conforman
     });
 
     it("lets the SDK client read its own writes on its own", async () => {
-      const client = createClient({ url: origin(), token: options.token });
+      const client = createClient({ url: origin(), token: options.token, fetch: options.fetch });
       const k = key();
       await client.set(k, "before");
       expect(await client.get(k)).toBe("before");
