@@ -51,6 +51,8 @@ export interface KvStore {
   atomic<T>(keys: readonly string[], fn: (tx: KvStore & SnapshotSource) => Promise<T>): Promise<T>;
   /** Resolves when the backend answers; rejects with `UnavailableError` otherwise. */
   ping(): Promise<void>;
+  /** Round trips to the database (statements and transactions) and the seconds they took in all. */
+  roundTrips?(): { count: number; seconds: number };
   /** The connection pool's use, for metrics, where the backend has a pool. */
   pool?(): { total: number; idle: number; waiting: number } | undefined;
   close(): Promise<void>;

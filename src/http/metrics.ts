@@ -106,6 +106,21 @@ export class Metrics {
     for (const [kind, n] of Object.entries(this.#failures)) {
       out.push(`tierkv_database_errors_total{kind="${kind}"} ${n}`);
     }
+    const trips = engine.store.roundTrips?.();
+    if (trips !== undefined) {
+      family(
+        "tierkv_database_round_trips_total",
+        "counter",
+        "Statements and transactions sent to the database.",
+      );
+      out.push(`tierkv_database_round_trips_total ${trips.count}`);
+      family(
+        "tierkv_database_round_trip_seconds_total",
+        "counter",
+        "Time the database round trips took in all.",
+      );
+      out.push(`tierkv_database_round_trip_seconds_total ${trips.seconds}`);
+    }
     const pool = engine.store.pool?.();
     if (pool !== undefined) {
       family("tierkv_database_pool_connections", "gauge", "Pooled database connections, by state.");

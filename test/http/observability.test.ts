@@ -99,6 +99,10 @@ describe("GET /metrics", () => {
     expect(sample(page, "tierkv_request_duration_seconds_bucket", '{endpoint="get",le="+Inf"}')).toBe(count);
     expect(sample(page, "tierkv_request_duration_seconds_bucket", '{endpoint="get",le="10"}')).toBe(count);
     expect(sample(page, "process_resident_memory_bytes")).toBeGreaterThan(0);
+    // The write and the two reads that missed L1 went to the database.
+    const trips = sample(page, "tierkv_database_round_trips_total") ?? 0;
+    expect(trips - (sample(before, "tierkv_database_round_trips_total") ?? 0)).toBeGreaterThanOrEqual(3);
+    expect(sample(page, "tierkv_database_round_trip_seconds_total")).toBeGreaterThan(0);
   });
 
   it("counts the sweep's runs and the rows it deleted", async () => {

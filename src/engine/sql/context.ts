@@ -74,6 +74,8 @@ export class SqlContext {
   #prepared: Promise<void> | undefined;
   #lock: RwLock | undefined;
   readonly #nested: boolean;
+  /** Statements and transactions run, and the seconds they took in all (failures included). */
+  readonly roundTrips = { count: 0, seconds: 0 };
 
   constructor(options: SqlContextOptions) {
     this.#nested = options.nested === true;
@@ -105,6 +107,16 @@ export class SqlContext {
         throw toKvError(error);
       }
     }
+    const started = performance.now();
+    try {
+      return await this.#attempt(fn);
+    } finally {
+      this.roundTrips.count++;
+      this.roundTrips.seconds += (performance.now() - started) / 1000;
+    }
+  }
+
+  async #attempt<T>(fn: (db: SqlClient) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         if (this.#prepare !== undefined) {

@@ -248,6 +248,10 @@ export class PrismaStore implements KvStore, SnapshotSource {
       });
   }
 
+  roundTrips(): { count: number; seconds: number } {
+    return this.#sql.roundTrips;
+  }
+
   pool(): PoolUse | undefined {
     return this.#sql.client.pool?.();
   }
