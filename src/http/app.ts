@@ -52,6 +52,13 @@ export interface AppOptions {
 /** The path of the instance's metrics, in Prometheus's text format. */
 export const METRICS_PATH = "/metrics";
 
+/**
+ * The liveness path: 200 whenever the process answers, without a token and without asking the
+ * database. `/api/kv/health` is the readiness check: it answers 503 while the database cannot
+ * be reached, so "up" and "database reachable" are told apart.
+ */
+export const LIVENESS_PATH = "/livez";
+
 const WIRE: ReadonlySet<string> = new Set(WIRE_CODES);
 
 /** Whether a failure is the client hanging up mid-request (its body cut short, its socket gone). */
@@ -124,6 +131,7 @@ const ENDPOINT_OF_PATH = new Map<string, string>([
   [`${REDIS_PATH}/multi-exec`, "redis/multi-exec"],
   [METRICS_PATH, "metrics"],
   [OPENAPI_PATH, "openapi"],
+  [LIVENESS_PATH, "livez"],
 ]);
 
 /** Counts a request and writes its log line: never its query, body, values or token. */
@@ -172,6 +180,10 @@ export function createApp(options: AppOptions): Hono {
     const command = served.has(name) ? COMMANDS[name as EndpointName] : undefined;
     if (command?.spec.public) return serveCommand(c, runtime, command, "full", undefined);
     if (path === OPENAPI_PATH) return serveOpenApi(c);
+    if (path === LIVENESS_PATH) {
+      checkMethod(c, "GET");
+      return c.json({ result: { status: "up" } });
+    }
     limits(c, runtime, "address");
     const access = authorize(c, runtime, options);
     limits(c, runtime, access);

@@ -120,6 +120,10 @@ describe("GET /metrics", () => {
 /** A store that fails the way a database does: unreachable, or too slow to answer. */
 class FailingStore extends MemoryStore {
   failure: Error | undefined;
+  pingFailure: Error | undefined;
+  override async ping(): Promise<void> {
+    if (this.pingFailure !== undefined) throw this.pingFailure;
+  }
   override async inspect(...args: Parameters<MemoryStore["inspect"]>) {
     if (this.failure !== undefined) throw this.failure;
     return super.inspect(...args);
@@ -166,6 +170,29 @@ describe("database failures in /metrics", () => {
     } finally {
       await server.close();
       await schema.drop();
+    }
+  });
+});
+
+describe("liveness and readiness", () => {
+  it("/livez answers while the database is down; /api/kv/health answers 503 then", async () => {
+    const store = new FailingStore();
+    const server = await startKvServer({ store });
+    try {
+      const live = async () => {
+        const res = await fetch(`${server.url}/livez`);
+        return { status: res.status, body: await res.json() };
+      };
+      expect(await live()).toEqual({ status: 200, body: { result: { status: "up" } } });
+      expect((await fetch(`${server.url}/api/kv/health`)).status).toBe(200);
+      store.pingFailure = new UnavailableError();
+      expect(await live()).toEqual({ status: 200, body: { result: { status: "up" } } });
+      const health = await fetch(`${server.url}/api/kv/health`);
+      expect(health.status).toBe(503);
+      expect(((await health.json()) as { error: { code: string } }).error.code).toBe("UNAVAILABLE");
+      expect((await fetch(`${server.url}/livez`, { method: "POST" })).status).toBe(405);
+    } finally {
+      await server.close();
     }
   });
 });
