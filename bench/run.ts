@@ -407,6 +407,8 @@ async function main(): Promise<void> {
   if (!hasRedis) missing.push("Redis via ioredis: no server at the test URL");
   const rows: Row[] = [];
   const scale: string[] = [];
+  /** `get` with an L1 hit at 50 connections, per round, with and without the request log. */
+  const logCost = { on: [] as number[], off: [] as number[] };
   try {
     const shared: Targets = new Map();
     shared.set("bare route", (await start("bench/bare-server.ts", {})).url);
@@ -432,6 +434,12 @@ async function main(): Promise<void> {
     if (hasPg)
       databases.push({ label: "PostgreSQL", url: pgUrl, raw: "pg", keyv: "keyv-pg", rawUrl: PG_URL });
     const perDb = new Map<string, { cached: string; direct: string; raw: string; keyv: string }>();
+    // The same server with its request log off (KV_LOG_LEVEL=warn): what one log line per request costs.
+    const quiet = await start("src/adapters/node-server.ts", {
+      DATABASE_URL: `file:${join(dir, "quiet.db")}`,
+      KV_LOG_LEVEL: "warn",
+    });
+    await seed(quiet.url);
     for (const db of databases) {
       const cached = await start("src/adapters/node-server.ts", { DATABASE_URL: db.url });
       const direct = await start("src/adapters/node-server.ts", { DATABASE_URL: db.url, KV_L1_TTL_MS: "0" });
@@ -467,6 +475,12 @@ async function main(): Promise<void> {
             record(rows, scenario.name, connections, server, figure);
           }
         }
+      }
+      const logged = perDb.get("SQLite")?.cached;
+      if (logged !== undefined) {
+        const hot = { requests: [getOf(() => "get?key=hot")] };
+        logCost.on.push((await measure(logged, hot, 50)).rps);
+        logCost.off.push((await measure(quiet.url, hot, 50)).rps);
       }
       const limiters: [string, string][] = [...perDb].map(([label, servers]) => [
         `tierkv ${label}`,
@@ -522,7 +536,7 @@ async function main(): Promise<void> {
 
   const sweep = await sweepStall(hasPg);
   const rss = await fullL1Rss();
-  const report = render(rows, scale, sweep, rss, missing, Math.round((Date.now() - began) / 1000));
+  const report = render(rows, scale, sweep, rss, logCost, missing, Math.round((Date.now() - began) / 1000));
   console.log(report.markdown);
   if (process.argv.includes("--write")) {
     writeFileSync(join(root, "BENCHMARKS.md"), report.markdown);
@@ -629,6 +643,7 @@ function render(
   scale: string[],
   sweep: string[],
   rss: string,
+  logCost: { on: number[]; off: number[] },
   missing: string[],
   seconds: number,
 ) {
@@ -702,6 +717,10 @@ function render(
     ...sweep,
     "",
     rss,
+    "",
+    "## Cost of the request log",
+    "",
+    `\`get\` with an L1 hit at 50 connections on SQLite, the default \`KV_LOG_LEVEL=info\` (one JSON line per request, written by pino in the background) against \`KV_LOG_LEVEL=warn\` (no request lines), in the same rounds: ${Math.round(median(logCost.on))} against ${Math.round(median(logCost.off))} req/s, a ratio of ${fmt(median(logCost.on.map((x, i) => x / (logCost.off[i] ?? Number.NaN))))}. Every other tierkv figure above is taken with the log on, as a default install runs. Counting each request for \`/metrics\` is a few additions on numbers and is always on.`,
     "",
     ANALYSIS,
   );
