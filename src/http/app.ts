@@ -134,6 +134,12 @@ const ENDPOINT_OF_PATH = new Map<string, string>([
   [LIVENESS_PATH, "livez"],
 ]);
 
+/**
+ * The L1 outcome of each request served, for its log line: kept beside the response, since
+ * reading the response's headers back would make the Node server build them twice.
+ */
+const CACHE_OUTCOME = new WeakMap<Context, "HIT" | "MISS">();
+
 /** Counts a request and writes its log line: never its query, body, values or token. */
 function observe(c: Context, observer: Observer, ms: number): void {
   const path = c.req.path;
@@ -141,14 +147,14 @@ function observe(c: Context, observer: Observer, ms: number): void {
   observer.metrics.request(ENDPOINT_OF_PATH.get(path) ?? "other", status, ms / 1000);
   const log = observer.log();
   if (!log.isLevelEnabled("info")) return;
-  const cache = c.res.headers.get("X-KV-Cache");
+  const cache = CACHE_OUTCOME.get(c);
   log.info(
     {
       method: c.req.method,
       path: path.length > 200 ? `${path.slice(0, 200)}…` : path,
       status,
       ms: Math.round(ms * 1000) / 1000,
-      ...(cache !== null ? { cache } : {}),
+      ...(cache !== undefined ? { cache } : {}),
     },
     "request",
   );
@@ -328,7 +334,10 @@ async function serveCommand(
   const input = parseInput(command.input, spec.method === "POST" ? await readJson(c.req.raw) : query);
   const outcome = await execute(command, runtime.engine, input, reads?.options);
   reads?.answer();
-  if (outcome.cache !== undefined) c.header("X-KV-Cache", outcome.cache);
+  if (outcome.cache !== undefined) {
+    c.header("X-KV-Cache", outcome.cache);
+    CACHE_OUTCOME.set(c, outcome.cache);
+  }
   if (!outcome.ok) throw outcome.error;
   const { result } = outcome;
   if (result instanceof JsonText) {
