@@ -18,6 +18,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   client: ["core", "client"],
   cacher: ["core", "cacher", "stores"],
   stores: ["core", "client", "stores", "engine"],
+  // The command line: the SDK for the client commands, the adapters for serve and migrate.
+  cli: ["core", "client", "adapters", "cli"],
   "index.ts": ["core", "engine", "commands", "http", "adapters"],
 };
 

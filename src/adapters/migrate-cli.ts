@@ -1,16 +1,31 @@
+import { realpathSync } from "node:fs";
+import { pathToFileURL } from "node:url";
 import { loadConfig } from "../core/config.ts";
 import { migrate } from "../engine/sql/migrate.ts";
 import { parseDatabaseUrl } from "../engine/sql/url.ts";
 
-/** `npm run db:migrate`: applies pending migrations to the database of `DATABASE_URL`. */
-async function main(): Promise<void> {
-  const target = parseDatabaseUrl(loadConfig().databaseUrl);
+/**
+ * `npm run db:migrate` and `tierkv migrate`: applies pending migrations to the database of
+ * `DATABASE_URL`, and says what it did.
+ */
+export async function migrateDatabase(
+  env: Record<string, string | undefined> = process.env,
+): Promise<string> {
+  const target = parseDatabaseUrl(loadConfig(env).databaseUrl);
   const applied = await migrate(target);
   const where = target.provider === "sqlite" ? target.path : "PostgreSQL";
-  console.log(applied.length === 0 ? `${where}: up to date` : `${where}: applied ${applied.join(", ")}`);
+  return applied.length === 0 ? `${where}: up to date` : `${where}: applied ${applied.join(", ")}`;
 }
 
-main().catch((error: unknown) => {
-  console.error(`tierkv: migration failed: ${(error as Error).message}`);
-  process.exit(1);
-});
+async function main(): Promise<void> {
+  console.log(await migrateDatabase());
+}
+
+// Run when started as a program, not when imported (as `tierkv migrate` does).
+const entry = process.argv[1];
+if (entry !== undefined && import.meta.url === pathToFileURL(realpathSync(entry)).href) {
+  main().catch((error: unknown) => {
+    console.error(`tierkv: migration failed: ${(error as Error).message}`);
+    process.exit(1);
+  });
+}

@@ -12,6 +12,7 @@ import { createRuntime, type Runtime } from "../engine/runtime.ts";
 import { openPrismaStore } from "../engine/sql/open.ts";
 import { createApp } from "../http/app.ts";
 import { isLoopback } from "../http/auth.ts";
+import { dataBrowser } from "./data-browser.ts";
 
 /** A running Node server. */
 export interface RunningServer {
@@ -50,6 +51,11 @@ export async function startServer(
       `refusing to listen on non-loopback HOST without a token: set KV_TOKEN (or bind HOST=127.0.0.1)`,
     );
   }
+  if (config.browser && config.token === undefined) {
+    throw new ConfigError("KV_BROWSER=1 needs KV_TOKEN: the data browser works with the full token only");
+  }
+  // The data browser's files (KV_BROWSER=1): served here only, never by the serverless builds.
+  const browser = config.browser ? dataBrowser() : undefined;
   try {
     await runtime.engine.ping();
   } catch (error) {
@@ -70,7 +76,7 @@ export async function startServer(
   let closing: Promise<void> | undefined;
   // While shutting down, each response closes its connection, so keep-alive clients let go.
   const fetch = async (request: Request, env: unknown): Promise<Response> => {
-    const response = await app.fetch(request, env);
+    const response = browser?.(request) ?? (await app.fetch(request, env));
     if (closing !== undefined) response.headers.set("Connection", "close");
     return response;
   };

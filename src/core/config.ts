@@ -36,6 +36,8 @@ export interface Config {
   rateLimitPerToken: number;
   /** Requests a second one client address may make (`KV_RATE_LIMIT_PER_ADDRESS`, default 0: no limit). */
   rateLimitPerAddress: number;
+  /** Whether the Node server serves the data browser at `/browser/` (`KV_BROWSER=1`; default off). */
+  browser: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -95,5 +97,6 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: logLevel(env.KV_LOG_LEVEL),
     rateLimitPerToken: integer(env, "KV_RATE_LIMIT_PER_TOKEN", 0, 0, 10_000_000),
     rateLimitPerAddress: integer(env, "KV_RATE_LIMIT_PER_ADDRESS", 0, 0, 10_000_000),
+    browser: env.KV_BROWSER === "1" || env.KV_BROWSER === "true",
   };
 }

@@ -8,13 +8,18 @@ import { type TempSqlite, tempSqlite } from "../helpers/databases.ts";
 import { FULL_TOKEN, startKvServer } from "../helpers/harness.ts";
 
 // Every ```ts block of README.md runs as a module against a real server: the examples
-// cannot drift from the code. Package imports point at the sources.
+// cannot drift from the code. Package imports point at the sources (test/package/pack.test.ts
+// runs the same blocks against the packed packages).
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const PACKAGE_ENTRIES: Record<string, string> = {
   "tierkv/client": join(ROOT, "src/client/index.ts"),
   "tierkv/stores": join(ROOT, "src/stores/index.ts"),
   "tierkv/cacher": join(ROOT, "src/cacher/index.ts"),
+  "tierkv-client": join(ROOT, "src/client/index.ts"),
+  "tierkv-client/stores": join(ROOT, "src/stores/portable.ts"),
+  "tierkv-client/redis": join(ROOT, "src/stores/redis-store.ts"),
+  "tierkv-client/cacher": join(ROOT, "src/cacher/index.ts"),
 };
 
 function examples(): { line: number; code: string }[] {
@@ -23,11 +28,14 @@ function examples(): { line: number; code: string }[] {
   const fence = /^```ts\n([\s\S]*?)^```$/gm;
   for (let match = fence.exec(text); match !== null; match = fence.exec(text)) {
     const line = text.slice(0, match.index).split("\n").length;
-    const code = (match[1] as string).replace(/from "(tierkv\/[a-z]+)"/g, (_whole, name: string) => {
-      const entry = PACKAGE_ENTRIES[name];
-      if (entry === undefined) throw new Error(`README.md line ${line} imports unknown ${name}`);
-      return `from ${JSON.stringify(entry)}`;
-    });
+    const code = (match[1] as string).replace(
+      /from "(tierkv(?:-client)?(?:\/[a-z]+)?)"/g,
+      (_whole, name: string) => {
+        const entry = PACKAGE_ENTRIES[name];
+        if (entry === undefined) throw new Error(`README.md line ${line} imports unknown ${name}`);
+        return `from ${JSON.stringify(entry)}`;
+      },
+    );
     out.push({ line, code });
   }
   return out;

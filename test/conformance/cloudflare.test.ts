@@ -8,7 +8,9 @@ import { dropPgSchema, freshPgUrl, PG_URL } from "../helpers/databases.ts";
 import { conformance } from "./suite.ts";
 import {
   cliPath,
+  ensureCli,
   freePort,
+  INSTALL_TIMEOUT_MS,
   OFFLINE_ENV,
   runCommand,
   startProcess,
@@ -51,6 +53,9 @@ async function wranglerDev(args: string[]): Promise<{ url: string; proc: TargetP
   }
   return { url: `http://127.0.0.1:${port}`, proc };
 }
+
+// The pinned CLI is not a dependency: it is installed into deploy-tools/wrangler/ on first use.
+beforeAll(() => ensureCli("wrangler"), INSTALL_TIMEOUT_MS);
 
 describe("conformance: Cloudflare Worker in workerd (wrangler dev) on D1", () => {
   const state = mkdtempSync(join(tmpdir(), "tierkv-wrangler-"));

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
+import { ensureTool, type Tool, toolPath } from "../../scripts/deploy-tools.ts";
 
 /** The tokens every conformance target is started with. */
 export const TARGET_TOKENS = {
@@ -22,18 +23,25 @@ export const OFFLINE_ENV = {
 } as const;
 
 /**
- * The path of a CLI installed with the project (`node_modules/.bin/<name>`), or of the one a
- * `TIERKV_<NAME>_BIN` variable names. A missing CLI is an error: a target that cannot start
- * fails the run instead of being skipped.
+ * The path of a pinned platform CLI (deploy-tools/<name>/, see scripts/deploy-tools.ts), or of
+ * the one a `TIERKV_<NAME>_BIN` variable names. A missing CLI is an error: a target that cannot
+ * start fails the run instead of being skipped. `ensureCli` installs it first.
  */
-export function cliPath(name: "vercel" | "wrangler"): string {
-  const override = process.env[`TIERKV_${name.toUpperCase()}_BIN`];
-  const path = override ?? join(ROOT, "node_modules", ".bin", name);
+export function cliPath(name: Tool): string {
+  const path = toolPath(name);
   if (!existsSync(path)) {
-    throw new Error(`${name} CLI not found at ${path}: run npm install (it is a devDependency)`);
+    throw new Error(`${name} CLI not found at ${path}: the test file's ensureCli("${name}") installs it`);
   }
   return path;
 }
+
+/** Installs the pinned CLI on first use (a few minutes from an empty npm cache), then answers its path. */
+export function ensureCli(name: Tool): Promise<string> {
+  return ensureTool(name);
+}
+
+/** How long a test file waits for `ensureCli` (an install from an empty npm cache). */
+export const INSTALL_TIMEOUT_MS = 600_000;
 
 /** A process started by a test, with everything it printed. */
 export interface TargetProcess {

@@ -18,6 +18,8 @@ import { dropPgSchema, freshPgUrl, PG_URL } from "../helpers/databases.ts";
 import { conformance } from "./suite.ts";
 import {
   cliPath,
+  ensureCli,
+  INSTALL_TIMEOUT_MS,
   OFFLINE_ENV,
   ROOT,
   runCommand,
@@ -82,6 +84,9 @@ async function serveBuild(env: Record<string, string>): Promise<{ url: string; p
   const match = await waitForOutput(proc, /listening (http:\/\/\S+)/, 60_000);
   return { url: match[1] as string, proc };
 }
+
+// The pinned CLI is not a dependency: it is installed into deploy-tools/vercel/ on first use.
+beforeAll(() => ensureCli("vercel"), INSTALL_TIMEOUT_MS);
 
 describe.skipIf(PG_URL === null)(
   "conformance: Vercel build (vercel build + Node.js functions) on PostgreSQL",
