@@ -81,6 +81,8 @@ export function createWorker<Env extends CloudflareEnv>(backend: WorkerBackend<E
     backend.withClient(env, ctx, (c) => requestClient.run(c, fn));
 
   const app = createApp({
+    // Cloudflare's edge sets the client's address; a client cannot choose it.
+    remoteAddress: (c) => c.req.header("CF-Connecting-IP"),
     runtime: () => {
       if (runtime === undefined) throw new UnavailableError("the Worker has no runtime yet");
       return runtime;

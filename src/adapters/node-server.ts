@@ -43,7 +43,7 @@ export async function startServer(
     config,
     openPrismaStore({ url: config.databaseUrl, timeoutMs: config.dbTimeoutMs }),
   ),
-  log: Logger & { flush?(): void } = serverLogger(config),
+  log: Logger & { flush?(done?: (error?: Error) => void): void } = serverLogger(config),
 ): Promise<RunningServer> {
   const anonymous = config.token === undefined && config.readonlyToken === undefined;
   if (anonymous && !isLoopback(config.host)) {
@@ -155,7 +155,10 @@ export async function startServer(
         });
         await sweeping;
         await runtime.engine.close();
-        log.flush?.();
+        // The last lines reach the pipe before the process may exit.
+        await new Promise<void>((resolve) =>
+          log.flush === undefined ? resolve() : log.flush(() => resolve()),
+        );
       })();
       return closing;
     },

@@ -1,4 +1,4 @@
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 import type { EndpointName } from "../core/api.ts";
 import { loadConfig } from "../core/config.ts";
 import { createRuntime, type Runtime } from "../engine/runtime.ts";
@@ -27,17 +27,25 @@ export function instanceRuntime(): Runtime {
   return instance;
 }
 
+/** The client's address: Vercel's edge sets `X-Real-IP` (a client cannot choose it). */
+const vercelClient = (c: Context): string | undefined => c.req.header("X-Real-IP");
+
 /**
  * The Hono app of one serverless function: it serves one endpoint, and answers 401 to
  * anonymous callers unless `KV_ALLOW_ANONYMOUS=1`.
  */
 export function createEndpointApp(name: EndpointName): Hono {
-  return createApp({ runtime: instanceRuntime, endpoints: [name], redis: [] });
+  return createApp({ runtime: instanceRuntime, endpoints: [name], redis: [], remoteAddress: vercelClient });
 }
 
 /** One endpoint of the Redis protocol (SPEC §7) as its own function. */
 export function createRedisEndpointApp(endpoint: RedisEndpoint): Hono {
-  return createApp({ runtime: instanceRuntime, endpoints: [], redis: [endpoint] });
+  return createApp({
+    runtime: instanceRuntime,
+    endpoints: [],
+    redis: [endpoint],
+    remoteAddress: vercelClient,
+  });
 }
 
 /** The expiry sweep as its own function, for a platform scheduler holding `CRON_SECRET`. */

@@ -214,7 +214,8 @@ async function clientCommand(kv: KvClient, name: string, args: string[], flags: 
       if (args.length < 3 || args.length % 2 === 0) {
         throw new UsageError("usage: tierkv hset KEY FIELD VALUE [FIELD VALUE…] [--string]");
       }
-      const fields: Record<string, JsonValue> = {};
+      // No prototype: a field may be named `__proto__`.
+      const fields: Record<string, JsonValue> = Object.create(null);
       for (let i = 1; i < args.length; i += 2) {
         fields[args[i] as string] = parseValue(args[i + 1] as string, asString);
       }

@@ -40,7 +40,10 @@ export interface AppOptions {
   redis?: readonly RedisEndpoint[];
   /** With no token configured: who may call (the Node server: loopback only; serverless: deny unless allowed). */
   anonymous?: (runtime: Runtime) => AuthPolicy["anonymous"];
-  /** The client's address, for the loopback rule. */
+  /**
+   * The client's address as the platform knows it (the socket's on the Node server, the header
+   * its edge sets on a serverless platform), for the loopback rule and the per-address limit.
+   */
   remoteAddress?: (c: Context) => string | undefined;
   /**
    * Where the instance logs: a JSON line per request at `info`, unexpected errors (never sent to
@@ -96,14 +99,14 @@ export function withEnvelope(app: Hono, log: () => Logger, observer?: Observer):
       // Not a failure of tierkv: nobody is left to answer, and alerts on internal errors stay quiet.
       observer?.metrics.clientAbort();
       log().info(
-        { method: c.req.method, path: c.req.path },
+        { method: c.req.method, endpoint: endpointOf(c.req.path) },
         "the client closed the connection before the answer",
       );
       return c.json({ error: { code: "BAD_REQUEST", message: "the client closed the connection" } }, 400);
     }
     const kv = error instanceof KvError && WIRE.has(error.code) ? error : new InternalError();
     if (kv.code === "INTERNAL") {
-      log().error({ err: error, method: c.req.method, path: c.req.path }, "internal error");
+      log().error({ err: error, method: c.req.method, endpoint: endpointOf(c.req.path) }, "internal error");
     } else if (kv.code === "UNAVAILABLE") {
       observer?.metrics.databaseFailure(kv instanceof DatabaseTimeoutError ? "timeout" : "unavailable");
       if (Date.now() - unavailableLoggedAt >= 10_000) {
@@ -140,18 +143,23 @@ const ENDPOINT_OF_PATH = new Map<string, string>([
  */
 const CACHE_OUTCOME = new WeakMap<Context, "HIT" | "MISS">();
 
+/** The endpoint a path names, for logs and metrics; `other` for any path nobody serves. */
+function endpointOf(path: string): string {
+  return ENDPOINT_OF_PATH.get(path) ?? "other";
+}
+
 /** Counts a request and writes its log line: never its query, body, values or token. */
 function observe(c: Context, observer: Observer, ms: number): void {
-  const path = c.req.path;
+  const endpoint = endpointOf(c.req.path);
   const status = c.res.status;
-  observer.metrics.request(ENDPOINT_OF_PATH.get(path) ?? "other", status, ms / 1000);
+  observer.metrics.request(endpoint, status, ms / 1000);
   const log = observer.log();
   if (!log.isLevelEnabled("info")) return;
   const cache = CACHE_OUTCOME.get(c);
   log.info(
     {
       method: c.req.method,
-      path: path.length > 200 ? `${path.slice(0, 200)}…` : path,
+      endpoint,
       status,
       ms: Math.round(ms * 1000) / 1000,
       ...(cache !== undefined ? { cache } : {}),
@@ -185,7 +193,10 @@ export function createApp(options: AppOptions): Hono {
     const name = path.startsWith(`${BASE_PATH}/`) ? path.slice(BASE_PATH.length + 1) : "";
     const command = served.has(name) ? COMMANDS[name as EndpointName] : undefined;
     if (command?.spec.public) return serveCommand(c, runtime, command, "full", undefined);
-    if (path === OPENAPI_PATH) return serveOpenApi(c);
+    if (path === OPENAPI_PATH) {
+      checkMethod(c, "GET");
+      return serveOpenApi(c);
+    }
     if (path === LIVENESS_PATH) {
       checkMethod(c, "GET");
       return c.json({ result: { status: "up" } });
@@ -243,7 +254,7 @@ function rateLimits(
     }
     const limiter = caller === "address" ? made.perAddress : made.perToken;
     if (limiter === undefined) return;
-    const id = caller === "address" ? (clientAddress(c, options) ?? "unknown") : caller;
+    const id = caller === "address" ? (options.remoteAddress?.(c) ?? "unknown") : caller;
     const retryAfter = limiter.take(id);
     if (retryAfter === 0) return;
     metrics.rateLimited();
@@ -252,15 +263,6 @@ function rateLimits(
       `too many requests ${caller === "address" ? "from this address" : "with this token"}; retry in ${retryAfter} s`,
     );
   };
-}
-
-/**
- * The client's address: the socket's on the Node server; on a serverless platform, the header
- * its edge sets (Cloudflare's `CF-Connecting-IP`, Vercel's `X-Real-IP`).
- */
-function clientAddress(c: Context, options: AppOptions): string | undefined {
-  if (options.remoteAddress !== undefined) return options.remoteAddress(c);
-  return c.req.header("CF-Connecting-IP") ?? c.req.header("X-Real-IP");
 }
 
 /** Request headers a browser client may send: the native API's and the Redis protocol's. */

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { MethodNotAllowedError, NotFoundError, UnauthorizedError } from "../core/errors.ts";
-import { jsonConsoleLogger } from "../core/log.ts";
+import { jsonConsoleLogger, type Logger, type LogLevel } from "../core/log.ts";
 import type { Runtime } from "../engine/runtime.ts";
 import { withEnvelope } from "./app.ts";
 import { safeEqual } from "./auth.ts";
@@ -17,8 +17,18 @@ export function createSweepApp(options: {
   runtime: () => Runtime;
   cronSecret: () => string | undefined;
 }): Hono {
-  const log = jsonConsoleLogger();
-  const app = withEnvelope(new Hono(), () => log);
+  let logger: Logger | undefined;
+  const log = (): Logger => {
+    let level: LogLevel = "info";
+    try {
+      level = options.runtime().config.logLevel;
+    } catch {
+      // A misconfigured instance still logs what went wrong.
+    }
+    logger ??= jsonConsoleLogger(level);
+    return logger;
+  };
+  const app = withEnvelope(new Hono(), log);
   app.all("*", async (c) => {
     const secret = options.cronSecret();
     const header = c.req.header("Authorization") ?? "";
@@ -31,7 +41,7 @@ export function createSweepApp(options: {
       throw new MethodNotAllowedError(`${SWEEP_PATH} takes GET`);
     }
     const removed = await options.runtime().engine.sweep();
-    log.info({ removed }, "sweep");
+    log().info({ removed }, "sweep");
     return c.json({ result: { removed } });
   });
   return app;

@@ -10,8 +10,8 @@ interface Histogram {
   count: number;
 }
 
-/** Database failures, by kind: unreachable, too slow (`KV_DB_TIMEOUT_MS`), or anything else. */
-export type DatabaseFailure = "unavailable" | "timeout" | "internal";
+/** Database failures, by kind: unreachable, or too slow (`KV_DB_TIMEOUT_MS`). */
+export type DatabaseFailure = "unavailable" | "timeout";
 
 /**
  * The instance's counters, in Prometheus's text format at `GET /metrics`. Recording a request is
@@ -24,7 +24,7 @@ export class Metrics {
   /** Requests by endpoint, then by status. */
   readonly #requests = new Map<string, Map<number, number>>();
   readonly #latency = new Map<string, Histogram>();
-  readonly #failures: Record<DatabaseFailure, number> = { unavailable: 0, timeout: 0, internal: 0 };
+  readonly #failures: Record<DatabaseFailure, number> = { unavailable: 0, timeout: 0 };
   #aborts = 0;
   #limited = 0;
 
@@ -101,7 +101,7 @@ export class Metrics {
     family(
       "tierkv_database_errors_total",
       "counter",
-      "Requests that failed on the database: unreachable, past KV_DB_TIMEOUT_MS, or other.",
+      "Requests that failed on the database: unreachable, or past KV_DB_TIMEOUT_MS.",
     );
     for (const [kind, n] of Object.entries(this.#failures)) {
       out.push(`tierkv_database_errors_total{kind="${kind}"} ${n}`);

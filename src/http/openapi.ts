@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Command } from "../commands/command.ts";
 import { COMMANDS } from "../commands/index.ts";
 import { BASE_PATH, ENDPOINT_NAMES, type EndpointName } from "../core/api.ts";
-import { ERROR_CODES, type KvErrorCode, MethodNotAllowedError, WIRE_CODES } from "../core/errors.ts";
+import { ERROR_CODES, type KvErrorCode, WIRE_CODES } from "../core/errors.ts";
 import { MAX_COUNTER } from "../core/limits.ts";
 import { NATIVE_SYNC_HEADER } from "../core/sync-token.ts";
 
@@ -478,12 +478,8 @@ export function openApiJson(): string {
   return text;
 }
 
-/** Answers `GET` (and `HEAD`) of `OPENAPI_PATH`; 405 for any other method. */
+/** Answers `OPENAPI_PATH` (the caller has checked the method: GET or HEAD). */
 export function serveOpenApi(c: Context): Response {
-  if (c.req.method !== "GET" && c.req.method !== "HEAD") {
-    c.header("Allow", "GET, HEAD");
-    throw new MethodNotAllowedError(`${c.req.path} takes GET, HEAD`);
-  }
   c.header("Content-Type", "application/json");
   return c.body(openApiJson());
 }

@@ -7,7 +7,8 @@ import { tempSqlite } from "../helpers/databases.ts";
 import { client, FULL_TOKEN, READ_TOKEN, resultOf, startKvServer } from "../helpers/harness.ts";
 
 /** Debian's chromium, driven by playwright-core (no browser is ever downloaded). */
-const CHROMIUM = "/usr/bin/chromium";
+/** The Chromium to drive: an installed one, never a downloaded one. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SCREENSHOT = join(import.meta.dirname, "../../test-artifacts/data-browser.png");
 const XSS_KEY = "<img src=x onerror=alert(1)>";
 

@@ -310,6 +310,10 @@ describe("the Node server process", () => {
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(server.output()).not.toContain("internal error");
       expect(server.output()).toContain("the client closed the connection");
+      const metrics = await (
+        await fetch(`${server.url}/metrics`, { headers: { Authorization: `Bearer ${TOKEN}` } })
+      ).text();
+      expect(metrics).toMatch(/^tierkv_client_aborts_total 1$/m);
     } finally {
       await server.stop();
       db.remove();

@@ -198,7 +198,7 @@ describe("liveness and readiness", () => {
 });
 
 describe("request logs", () => {
-  it("writes one JSON line per request, without values, tokens or query strings", async () => {
+  it("writes one JSON line per request, without values, tokens, paths or query strings", async () => {
     const db = tempSqlite();
     const server = await startServerProcess({ DATABASE_URL: db.url, KV_TOKEN: FULL_TOKEN });
     try {
@@ -207,6 +207,8 @@ describe("request logs", () => {
       await call(server.url, "GET", "get", { query: { key: "user:alice" } });
       await call(server.url, "GET", "get", { query: { key: "user:bob" } });
       await call(server.url, "GET", "get", { query: { key: "x" }, token: "wrong-token-9" });
+      // A path no endpoint serves may carry data (a path-style command): only "other" is logged.
+      await call(server.url, "POST", "/api/redis/set/user:carol/s3cret-in-path");
       await new Promise((resolve) => setTimeout(resolve, 200));
       const lines = server
         .output()
@@ -214,11 +216,12 @@ describe("request logs", () => {
         .split("\n")
         .map((line) => JSON.parse(line) as Record<string, unknown>);
       const requests = lines.filter((line) => line.msg === "request");
-      expect(requests.map((r) => [r.method, r.path, r.status, r.cache])).toEqual([
-        ["POST", "/api/kv/set", 200, undefined],
-        ["GET", "/api/kv/get", 200, "HIT"],
-        ["GET", "/api/kv/get", 404, "MISS"],
-        ["GET", "/api/kv/get", 401, undefined],
+      expect(requests.map((r) => [r.method, r.endpoint, r.status, r.cache])).toEqual([
+        ["POST", "set", 200, undefined],
+        ["GET", "get", 200, "HIT"],
+        ["GET", "get", 404, "MISS"],
+        ["GET", "get", 401, undefined],
+        ["POST", "other", 404, undefined],
       ]);
       for (const r of requests) {
         expect(r.level).toBe(30);
@@ -226,8 +229,9 @@ describe("request logs", () => {
         expect(r.ms).toBeGreaterThanOrEqual(0);
       }
       const text = server.output();
-      for (const secret of [value, FULL_TOKEN, "wrong-token-9", "alice", "bob"])
+      for (const secret of [value, FULL_TOKEN, "wrong-token-9", "alice", "bob", "carol", "s3cret-in-path"]) {
         expect(text).not.toContain(secret);
+      }
     } finally {
       await server.stop();
       db.remove();

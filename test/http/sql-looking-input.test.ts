@@ -6,9 +6,11 @@ import {
   createHarness,
   expectError,
   expectResult,
+  FULL_TOKEN,
   type Harness,
   resultOf,
 } from "../helpers/harness.ts";
+import { type ServerProcess, startServerProcess } from "../helpers/server-process.ts";
 
 // Keys, fields, values, patterns and tokens that look like SQL, or like SQL's own wildcards,
 // through both protocols on both databases: each is data and nothing else. It round-trips
@@ -34,14 +36,17 @@ describe.each(sqlDatabases("sql_looking"))("SQL-looking input on %s", (_, open) 
   let db: FreshDatabase;
   let h: Harness;
   let kv: ReturnType<typeof client>;
+  let other: ServerProcess;
 
   beforeAll(async () => {
     db = open();
     h = createHarness(db.url);
     kv = client(h.app);
+    other = await startServerProcess({ DATABASE_URL: db.url, KV_TOKEN: FULL_TOKEN, KV_LOG_LEVEL: "warn" });
     for (let i = 0; i < 5; i++) expectResult(await kv.post("set", { key: `sentinel:${i}`, value: i }), true);
   });
   afterAll(async () => {
+    await other?.stop();
     await h?.close();
     await db?.drop();
   });
@@ -99,6 +104,11 @@ describe.each(sqlDatabases("sql_looking"))("SQL-looking input on %s", (_, open) 
       expect(await redis("HSET", `rh:${text}`, text, text)).toEqual({ result: 1 });
       expect(await redis("HGET", `rh:${text}`, text)).toEqual({ result: text });
       expect(await redis("EVAL", `return ARGV[1] -- ${text}`, "0", text)).toEqual({ result: text });
+      // The body goes to the script cache and back: another process's EVALSHA runs what was stored.
+      const body = `return '${text.replace(/[\\']/g, "\\$&")}'`;
+      const sha = (await redis("SCRIPT", "LOAD", body)).result as string;
+      const reply = await call(other.url, "POST", "/api/redis", { body: ["EVALSHA", sha, "0"] });
+      expect(reply.body).toEqual({ result: text });
     }
   });
 

@@ -157,7 +157,7 @@ describe("the packed packages, installed into fresh projects", () => {
       tarballs[p.name] = { path: join(work, p.filename), files: p.files.map((f) => f.path) };
 
     // better-sqlite3 compiles its addon at install when no prebuilt binary can be fetched, which
-    // takes a minute of both cores: the server project installs without install scripts, at the
+    // takes about a minute: the server project installs without install scripts, at the
     // version this repository compiled, and takes that addon. All else comes from the tarballs.
     const sqlite = require.resolve("better-sqlite3/package.json");
     const sqliteVersion = (JSON.parse(readFileSync(sqlite, "utf8")) as { version: string }).version;
