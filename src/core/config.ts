@@ -30,7 +30,7 @@ export interface Config {
    * commas such as `https://app.example.com`); undefined leaves CORS off.
    */
   corsOrigins: readonly string[] | undefined;
-  /** How much the instance logs (`KV_LOG_LEVEL`, default `info`: a line per request and every event). */
+  /** How much the instance logs (`KV_LOG_LEVEL`, default `info`: events; `debug` adds a line per request). */
   logLevel: LogLevel;
   /** Requests a second one token may make (`KV_RATE_LIMIT_PER_TOKEN`, default 0: no limit). */
   rateLimitPerToken: number;

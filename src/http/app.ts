@@ -46,8 +46,8 @@ export interface AppOptions {
    */
   remoteAddress?: (c: Context) => string | undefined;
   /**
-   * Where the instance logs: a JSON line per request at `info`, unexpected errors (never sent to
-   * the client) at `error`. Default: JSON lines on the console at `KV_LOG_LEVEL`.
+   * Where the instance logs: a JSON line per request at `debug`, unexpected errors (never sent
+   * to the client) at `error`. Default: JSON lines on the console at `KV_LOG_LEVEL`.
    */
   log?: Logger;
 }
@@ -154,9 +154,11 @@ function observe(c: Context, observer: Observer, ms: number): void {
   const status = c.res.status;
   observer.metrics.request(endpoint, status, ms / 1000);
   const log = observer.log();
-  if (!log.isLevelEnabled("info")) return;
+  // A line per request is for debugging: at tens of thousands of requests a second it would
+  // cost a fifth of the throughput and flood the log (BENCHMARKS.md, "Cost of the request log").
+  if (!log.isLevelEnabled("debug")) return;
   const cache = CACHE_OUTCOME.get(c);
-  log.info(
+  log.debug(
     {
       method: c.req.method,
       endpoint,
