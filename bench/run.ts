@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
@@ -8,6 +8,7 @@ import autocannon from "autocannon";
 import Database from "better-sqlite3";
 import { Redis } from "ioredis";
 import pg from "pg";
+import { type Server, startServer } from "./server.ts";
 
 /**
  * `npm run bench`: tierkv against what a user would pick instead, in ONE run, every server
@@ -26,34 +27,13 @@ const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 const HOT_KEYS = 1000;
 const VALUE = { name: "John", points: 42, tags: ["a", "b"] };
 
-interface Server {
-  url: string;
-  child: ChildProcess;
-}
-
 const children: ChildProcess[] = [];
 
+/** Starts a server of the bench (see `startServer`), stopped when the run ends. */
 function start(script: string, env: Record<string, string>): Promise<Server> {
-  const child = spawn(process.execPath, ["--import", "tsx", join(root, script)], {
-    cwd: root,
-    env: { ...process.env, PORT: "0", KV_TOKEN: TOKEN, KV_SWEEP_INTERVAL_MS: "0", ...env },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = "";
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match?.[1] === undefined) return;
-      // From here on the server's log is read and dropped, so its pipe never fills.
-      child.stdout?.off("data", onData);
-      child.stdout?.resume();
-      resolve({ url: match[1], child });
-    };
-    child.stdout?.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
+  return startServer(script, { KV_TOKEN: TOKEN, KV_SWEEP_INTERVAL_MS: "0", ...env }, (child) =>
+    children.push(child),
+  );
 }
 
 async function call(url: string, method: string, path: string, body?: unknown): Promise<unknown> {

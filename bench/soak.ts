@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import Database from "better-sqlite3";
 import pg from "pg";
+import { startServer } from "./server.ts";
 
 /**
  * `npm run soak`: SOAK_SECONDS (default 300) of mixed load on one server process, over a churning
@@ -13,7 +13,6 @@ import pg from "pg";
  * throughput and latency, and the answers that were not 200. `SOAK_DB=postgresql` runs on
  * PostgreSQL (TEST_DATABASE_URL) instead of a fresh SQLite file.
  */
-const root = join(import.meta.dirname, "..");
 const TOKEN = "soak-token";
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 300);
 const SAMPLE_EVERY_S = Math.min(30, Math.max(5, Math.floor(SECONDS / 10)));
@@ -27,27 +26,6 @@ interface Sample {
   l1Entries: number;
   rows: number;
   swept: number;
-}
-
-function startServer(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ["--import", "tsx", join(root, "src/adapters/node-server.ts")], {
-    cwd: root,
-    env: { ...process.env, PORT: "0", KV_TOKEN: TOKEN, ...env },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  return new Promise((resolve, reject) => {
-    let out = "";
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match?.[1] === undefined) return;
-      child.stdout?.off("data", onData);
-      child.stdout?.resume();
-      resolve({ url: match[1], child });
-    };
-    child.stdout?.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`the server exited with ${code}`)));
-  });
 }
 
 function metric(page: string, name: string): number {
@@ -64,7 +42,8 @@ async function main(): Promise<void> {
     url.searchParams.set("schema", `soak_${process.pid}`);
     databaseUrl = url.toString();
   }
-  const server = await startServer({
+  const server = await startServer("src/adapters/node-server.ts", {
+    KV_TOKEN: TOKEN,
     DATABASE_URL: databaseUrl,
     KV_L1_MAX_ENTRIES: String(L1_MAX),
     KV_SWEEP_INTERVAL_MS: "10000",

@@ -189,20 +189,21 @@ export function createApp(options: AppOptions): Hono {
   const limits = rateLimits(options, metrics);
 
   app.all("*", async (c) => {
-    const runtime = options.runtime();
     const path = c.req.path;
-    const endpoint = redisEndpointOf(path);
-    const name = path.startsWith(`${BASE_PATH}/`) ? path.slice(BASE_PATH.length + 1) : "";
-    const command = served.has(name) ? COMMANDS[name as EndpointName] : undefined;
-    if (command?.spec.public) return serveCommand(c, runtime, command, "full", undefined);
-    if (path === OPENAPI_PATH) {
-      checkMethod(c, "GET");
-      return serveOpenApi(c);
-    }
+    // Neither needs the instance's runtime: a misconfigured instance is still up, and documented.
     if (path === LIVENESS_PATH) {
       checkMethod(c, "GET");
       return c.json({ result: { status: "up" } });
     }
+    if (path === OPENAPI_PATH) {
+      checkMethod(c, "GET");
+      return serveOpenApi(c);
+    }
+    const runtime = options.runtime();
+    const endpoint = redisEndpointOf(path);
+    const name = path.startsWith(`${BASE_PATH}/`) ? path.slice(BASE_PATH.length + 1) : "";
+    const command = served.has(name) ? COMMANDS[name as EndpointName] : undefined;
+    if (command?.spec.public) return serveCommand(c, runtime, command, "full", undefined);
     limits(c, runtime, "address");
     const access = authorize(c, runtime, options);
     limits(c, runtime, access);

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "../../src/client/index.ts";
 import { type TempSqlite, tempSqlite } from "../helpers/databases.ts";
 import { FULL_TOKEN } from "../helpers/harness.ts";
+import { type Run, runProcess } from "../helpers/run-process.ts";
 import { type ServerProcess, startServerProcess } from "../helpers/server-process.ts";
 
 // `tierkv` as a user runs it: a process of its own against a server process of its own.
@@ -11,29 +12,13 @@ import { type ServerProcess, startServerProcess } from "../helpers/server-proces
 const ROOT = join(import.meta.dirname, "..", "..");
 const MAIN = join(ROOT, "src", "cli", "main.ts");
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `tierkv ARGS` to completion with `env` on top of a clean environment. */
 function tierkv(args: string[], env: Record<string, string> = {}): Promise<Run> {
   const { KV_URL: _url, KV_TOKEN: _token, ...inherited } = process.env;
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], {
+  return runProcess(process.execPath, ["--import", "tsx", MAIN, ...args], {
     cwd: ROOT,
     env: { ...inherited, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
   });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return new Promise((resolve) => child.once("close", (code) => resolve({ code, stdout, stderr })));
 }
 
 describe("tierkv CLI against a server process", () => {

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "../../src/adapters/node-server.ts";
+import { openRuntime } from "../../src/adapters/vercel.ts";
 import { loadConfig } from "../../src/core/config.ts";
 import { DatabaseTimeoutError, UnavailableError } from "../../src/core/errors.ts";
 import { MemoryStore } from "../../src/engine/memory-store.ts";
+import { createApp } from "../../src/http/app.ts";
 import { fakeClock, freshPgSchema, PG_URL, type TempSqlite, tempSqlite } from "../helpers/databases.ts";
 import {
   call,
@@ -194,6 +196,17 @@ describe("liveness and readiness", () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe("a misconfigured instance", () => {
+  it("is still up (/livez) and still documents its API, while every other path answers 503", async () => {
+    const app = createApp({
+      runtime: () => openRuntime({ KV_TOKEN: "t", DATABASE_URL: "mysql://db.example/kv" }),
+    });
+    expect((await call(app, "GET", "/livez", { token: null })).body).toEqual({ result: { status: "up" } });
+    expect((await call(app, "GET", "/api/kv/openapi.json", { token: null })).status).toBe(200);
+    expectError(await call(app, "GET", "get", { query: { key: "k" }, token: "t" }), 503, "UNAVAILABLE");
   });
 });
 

@@ -15,6 +15,7 @@ import { join, relative } from "node:path";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FULL_TOKEN } from "../helpers/harness.ts";
+import { type Run, runProcess } from "../helpers/run-process.ts";
 
 // The packages as people get them: both are built and packed, the tarballs are installed into
 // fresh projects (from the npm cache where it has the dependencies), and this README's examples,
@@ -23,38 +24,13 @@ import { FULL_TOKEN } from "../helpers/harness.ts";
 const ROOT = join(import.meta.dirname, "..", "..");
 const require = createRequire(import.meta.url);
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command to completion (killing it after `timeoutMs`). */
+/** Runs a command to completion with `env` on top of this process's environment. */
 function run(
   command: string,
   args: string[],
   options: { cwd: string; env?: Record<string, string>; timeoutMs?: number },
 ): Promise<Run> {
-  const child = spawn(command, args, {
-    cwd: options.cwd,
-    env: { ...process.env, ...options.env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000);
-  return new Promise((resolve) =>
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    }),
-  );
+  return runProcess(command, args, { ...options, env: { ...process.env, ...options.env } });
 }
 
 async function ok(command: string, args: string[], options: Parameters<typeof run>[2]): Promise<string> {
