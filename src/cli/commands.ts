@@ -30,6 +30,8 @@ Commands against a server (KV_URL and KV_TOKEN, or --url and --token):
   get KEY                      the value, or (nil)
   set KEY VALUE                store VALUE (JSON when it parses as JSON, else a string);
                                --ttl 60s (ms, s, m, h; a bare number is ms), --nx, --xx, --string
+  mget KEY [KEY…]              the values, in order, (nil) for each missing key
+  mset KEY VALUE [KEY VALUE…]  store several values at once (all or none); --ttl, --string
   del KEY [KEY…]               delete keys; answers how many existed
   exists KEY                   1 or 0
   ttl KEY                      milliseconds left; -1 without expiry, -2 when missing
@@ -38,6 +40,7 @@ Commands against a server (KV_URL and KV_TOKEN, or --url and --token):
   decr KEY [BY]                subtract BY (default 1)
   hget KEY FIELD               one field of a hash, or (nil)
   hset KEY FIELD VALUE [FIELD VALUE…]   set fields (values as for set); answers how many are new
+  hdel KEY FIELD [FIELD…]      delete fields of a hash; answers how many existed
   hgetall KEY                  every field of a hash
   keys [PATTERN]               every key matching the glob (default *), paging through cursors
 
@@ -125,6 +128,8 @@ type Reply =
   | { kind: "integer"; value: number }
   | { kind: "ok"; done: boolean }
   | { kind: "list"; items: JsonValue[] }
+  /** One value or none per key asked for, in order (mget). */
+  | { kind: "values"; values: (JsonValue | undefined)[] }
   | { kind: "hash"; fields: Record<string, JsonValue> };
 
 function human(reply: Reply): string {
@@ -143,6 +148,10 @@ function human(reply: Reply): string {
       const items = Object.entries(reply.fields).flat();
       return human({ kind: "list", items });
     }
+    case "values":
+      return reply.values
+        .map((value, i) => `${i + 1}) ${value === undefined ? "(nil)" : JSON.stringify(value)}`)
+        .join("\n");
   }
 }
 
@@ -158,6 +167,8 @@ function json(reply: Reply): string {
       return JSON.stringify(reply.items);
     case "hash":
       return JSON.stringify(reply.fields);
+    case "values":
+      return JSON.stringify(reply.values.map((value) => value ?? null));
   }
 }
 
@@ -181,6 +192,25 @@ async function clientCommand(kv: KvClient, name: string, args: string[], flags: 
       };
       const done = await kv.set(args[0] as string, parseValue(args[1] as string, asString), options);
       return { kind: "ok", done };
+    }
+    case "mget": {
+      arity(args, 1, Number.POSITIVE_INFINITY, "mget KEY [KEY…]");
+      const found = await kv.mGet(args);
+      return {
+        kind: "values",
+        values: args.map((key) => (Object.hasOwn(found, key) ? found[key] : undefined)),
+      };
+    }
+    case "mset": {
+      if (args.length < 2 || args.length % 2 === 1) {
+        throw new UsageError("usage: tierkv mset KEY VALUE [KEY VALUE…] [--ttl 60s] [--string]");
+      }
+      // No prototype: a key may be named `__proto__`.
+      const pairs: Record<string, JsonValue> = Object.create(null);
+      for (let i = 0; i < args.length; i += 2)
+        pairs[args[i] as string] = parseValue(args[i + 1] as string, asString);
+      await kv.mSet(pairs, flags.ttl !== undefined ? { ttlMs: parseDuration(flags.ttl) } : {});
+      return { kind: "ok", done: true };
     }
     case "del": {
       arity(args, 1, Number.POSITIVE_INFINITY, "del KEY [KEY…]");
@@ -221,6 +251,9 @@ async function clientCommand(kv: KvClient, name: string, args: string[], flags: 
       }
       return { kind: "integer", value: await kv.hSet(args[0] as string, fields) };
     }
+    case "hdel":
+      arity(args, 2, Number.POSITIVE_INFINITY, "hdel KEY FIELD [FIELD…]");
+      return { kind: "integer", value: await kv.hDel(args[0] as string, args.slice(1)) };
     case "hgetall":
       arity(args, 1, 1, "hgetall KEY");
       return { kind: "hash", fields: await kv.hGetAll(args[0] as string) };
@@ -242,10 +275,10 @@ async function clientCommand(kv: KvClient, name: string, args: string[], flags: 
 
 /** Options that only some commands take. */
 const ONLY: [keyof Flags, string[]][] = [
-  ["ttl", ["set"]],
+  ["ttl", ["set", "mset"]],
   ["nx", ["set"]],
   ["xx", ["set"]],
-  ["string", ["set", "hset"]],
+  ["string", ["set", "mset", "hset"]],
   ["port", ["serve"]],
   ["host", ["serve"]],
   ["database-url", ["serve", "migrate"]],

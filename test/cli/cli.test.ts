@@ -83,7 +83,21 @@ describe("tierkv CLI against a server process", () => {
     expect((await cli("hgetall", "user:1")).stdout).toBe('1) "age"\n2) 30\n3) "name"\n4) "Ann"\n');
     expect(JSON.parse((await cli("hgetall", "user:1", "--json")).stdout)).toEqual({ name: "Ann", age: 30 });
     expect((await cli("exists", "user:1")).stdout).toBe("(integer) 1\n");
+    expect((await cli("hdel", "user:1", "age", "nope")).stdout).toBe("(integer) 1\n");
+    expect(JSON.parse((await cli("hgetall", "user:1", "--json")).stdout)).toEqual({ name: "Ann" });
     expect((await cli("del", "user:1", "points", "nope")).stdout).toBe("(integer) 2\n");
+  });
+
+  it("sets and reads several keys at once", async () => {
+    expect((await cli("mset", "m:a", '{"n":1}', "m:b", "two", "--ttl", "1m")).stdout).toBe("OK\n");
+    expect((await cli("mget", "m:a", "m:none", "m:b")).stdout).toBe('1) {"n":1}\n2) (nil)\n3) "two"\n');
+    expect((await cli("mget", "m:a", "m:none", "--json")).stdout).toBe('[{"n":1},null]\n');
+    const ttl = Number((await cli("ttl", "m:b", "--json")).stdout);
+    expect(ttl).toBeGreaterThan(50_000);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+    const odd = await cli("mset", "m:a", "1", "m:b");
+    expect(odd.code).toBe(2);
+    expect(odd.stderr).toContain("usage: tierkv mset");
   });
 
   it("lists every key of a pattern, paging through the server's cursors", async () => {
@@ -139,7 +153,7 @@ describe("tierkv CLI against a server process", () => {
       [["set", "k"], /usage: tierkv set KEY VALUE/],
       [["set", "k", "v", "--ttl", "soon"], /a TTL is a positive number with ms, s, m or h/],
       [["set", "k", "v", "--nx", "--xx"], /--nx and --xx exclude each other/],
-      [["get", "k", "--ttl", "5s"], /--ttl applies to set only/],
+      [["get", "k", "--ttl", "5s"], /--ttl applies to set and mset only/],
       [["hset", "k", "f"], /usage: tierkv hset KEY FIELD VALUE/],
       [["incr", "k", "1.5"], /BY must be an integer/],
       [["get", "k", "--bogus"], /Unknown option '--bogus'/],
