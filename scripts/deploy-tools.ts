@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { startedAsProgram } from "../src/adapters/entry.ts";
 
 /** The deploy CLIs tierkv pins. */
 export const TOOLS = ["vercel", "wrangler"] as const;
@@ -124,7 +124,7 @@ async function main(argv: string[]): Promise<void> {
   });
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+if (startedAsProgram(import.meta.url)) {
   main(process.argv.slice(2)).catch((error: unknown) => {
     console.error(`tierkv: ${(error as Error).message}`);
     process.exitCode = 1;

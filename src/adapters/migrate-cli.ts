@@ -1,8 +1,7 @@
-import { realpathSync } from "node:fs";
-import { pathToFileURL } from "node:url";
 import { loadConfig } from "../core/config.ts";
 import { migrate } from "../engine/sql/migrate.ts";
 import { parseDatabaseUrl } from "../engine/sql/url.ts";
+import { startedAsProgram } from "./entry.ts";
 
 /**
  * `npm run db:migrate` and `tierkv migrate`: applies pending migrations to the database of
@@ -22,8 +21,7 @@ async function main(): Promise<void> {
 }
 
 // Run when started as a program, not when imported (as `tierkv migrate` does).
-const entry = process.argv[1];
-if (entry !== undefined && import.meta.url === pathToFileURL(realpathSync(entry)).href) {
+if (startedAsProgram(import.meta.url)) {
   main().catch((error: unknown) => {
     console.error(`tierkv: migration failed: ${(error as Error).message}`);
     process.exit(1);

@@ -1,7 +1,5 @@
-import { realpathSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { pathToFileURL } from "node:url";
 import { getRequestListener } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { type Logger as PinoLogger, pino } from "pino";
@@ -13,6 +11,7 @@ import { openPrismaStore } from "../engine/sql/open.ts";
 import { createApp } from "../http/app.ts";
 import { isLoopback } from "../http/auth.ts";
 import { dataBrowser } from "./data-browser.ts";
+import { startedAsProgram } from "./entry.ts";
 
 /** A running Node server. */
 export interface RunningServer {
@@ -201,7 +200,5 @@ export async function main(): Promise<void> {
   process.once("SIGINT", () => stop("SIGINT"));
 }
 
-// Run when started as a program (npm start), not when imported; realpath and pathToFileURL make
-// the comparison hold for paths with spaces, non-ASCII characters or symlinks.
-const entry = process.argv[1];
-if (entry !== undefined && import.meta.url === pathToFileURL(realpathSync(entry)).href) void main();
+// Run when started as a program (npm start), not when imported (tierkv serve).
+if (startedAsProgram(import.meta.url)) void main();

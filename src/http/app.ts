@@ -178,11 +178,7 @@ function observe(c: Context, observer: Observer, ms: number): void {
 export function createApp(options: AppOptions): Hono {
   const served = new Set<string>(options.endpoints ?? ENDPOINT_NAMES);
   const redis = new Set<string>(options.redis ?? REDIS_ENDPOINTS);
-  let logger = options.log;
-  const log = (): Logger => {
-    logger ??= jsonConsoleLogger(configuredLogLevel(options));
-    return logger;
-  };
+  const log = instanceLogger(options.runtime, options.log);
   const metrics = new Metrics();
   const app = withEnvelope(new Hono(), log, { log, metrics });
   app.use(corsFor(options));
@@ -226,13 +222,25 @@ export function createApp(options: AppOptions): Hono {
   return app;
 }
 
-/** `KV_LOG_LEVEL` of the instance, or `info` while its configuration cannot be read. */
-function configuredLogLevel(options: AppOptions): LogLevel {
-  try {
-    return options.runtime().config.logLevel;
-  } catch {
-    return "info";
-  }
+/**
+ * The instance's logger, made on first use: `given`, or JSON lines on the console at the
+ * instance's `KV_LOG_LEVEL` (`info` while its configuration cannot be read, so a misconfigured
+ * instance still logs what went wrong).
+ */
+export function instanceLogger(runtime: () => Runtime, given?: Logger): () => Logger {
+  let logger = given;
+  return () => {
+    if (logger === undefined) {
+      let level: LogLevel = "info";
+      try {
+        level = runtime().config.logLevel;
+      } catch {
+        // Logged at the default level.
+      }
+      logger = jsonConsoleLogger(level);
+    }
+    return logger;
+  };
 }
 
 /**

@@ -1,8 +1,7 @@
 import { Hono } from "hono";
 import { MethodNotAllowedError, NotFoundError, UnauthorizedError } from "../core/errors.ts";
-import { jsonConsoleLogger, type Logger, type LogLevel } from "../core/log.ts";
 import type { Runtime } from "../engine/runtime.ts";
-import { withEnvelope } from "./app.ts";
+import { instanceLogger, withEnvelope } from "./app.ts";
 import { safeEqual } from "./auth.ts";
 
 /** The path Vercel Cron calls (see `crons` in vercel.json). */
@@ -17,17 +16,7 @@ export function createSweepApp(options: {
   runtime: () => Runtime;
   cronSecret: () => string | undefined;
 }): Hono {
-  let logger: Logger | undefined;
-  const log = (): Logger => {
-    let level: LogLevel = "info";
-    try {
-      level = options.runtime().config.logLevel;
-    } catch {
-      // A misconfigured instance still logs what went wrong.
-    }
-    logger ??= jsonConsoleLogger(level);
-    return logger;
-  };
+  const log = instanceLogger(options.runtime);
   const app = withEnvelope(new Hono(), log);
   app.all("*", async (c) => {
     const secret = options.cronSecret();

@@ -1,6 +1,6 @@
 import { BadRequestError } from "../core/errors.ts";
 import { createDatabaseStore } from "./database.ts";
-import { type CreateStoreOptions, openPortableStore } from "./portable.ts";
+import { type CreateStoreOptions, isDatabaseUrl, isRedisUrl, openPortableStore } from "./portable.ts";
 import { RedisStore } from "./redis-store.ts";
 import type { Store } from "./types.ts";
 
@@ -30,10 +30,10 @@ export function createStore(options: CreateStoreOptions): Store {
   const portable = openPortableStore(options);
   if (portable !== undefined) return portable;
   const { url, token: _token, clock, ...rest } = options;
-  if (url.startsWith("file:") || /^postgres(ql)?:\/\//.test(url)) {
+  if (isDatabaseUrl(url)) {
     return createDatabaseStore({ url, ...rest, ...(clock ? { clock } : {}) });
   }
-  if (/^rediss?:\/\//.test(url)) return new RedisStore({ url, ...rest });
+  if (isRedisUrl(url)) return new RedisStore({ url, ...rest });
   // The URL may hold a password: name the schemes, not the URL.
   throw new BadRequestError(
     "store url must start with memory:, file:, postgres(ql)://, redis(s):// or http(s)://",

@@ -30,6 +30,16 @@ export interface CreateStoreOptions extends StoreOptions {
   clock?: Clock;
 }
 
+/** Whether a store URL names an embedded database: SQLite (`file:`) or PostgreSQL. */
+export function isDatabaseUrl(url: string): boolean {
+  return url.startsWith("file:") || /^postgres(ql)?:\/\//.test(url);
+}
+
+/** Whether a store URL names a Redis server. */
+export function isRedisUrl(url: string): boolean {
+  return /^rediss?:\/\//.test(url);
+}
+
 /** Opens a `memory:` or `http(s)://` store, or answers undefined for another scheme. */
 export function openPortableStore(options: CreateStoreOptions): Store | undefined {
   const { url, token, clock, ...rest } = options;
@@ -48,12 +58,12 @@ export function createStore(options: CreateStoreOptions): Store {
   if (store !== undefined) return store;
   const { url } = options;
   // The URL may hold a password: name the schemes, not the URL.
-  if (url.startsWith("file:") || /^postgres(ql)?:\/\//.test(url)) {
+  if (isDatabaseUrl(url)) {
     throw new BadRequestError(
       'embedded SQLite and PostgreSQL stores run the server\'s engine: use createStore from "tierkv/stores"',
     );
   }
-  if (/^rediss?:\/\//.test(url)) {
+  if (isRedisUrl(url)) {
     throw new BadRequestError('Redis stores need ioredis: use createRedisStore from "tierkv-client/redis"');
   }
   throw new BadRequestError("store url must start with memory: or http(s)://");
