@@ -1,7 +1,8 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { getRequestListener } from "@hono/node-server";
+import { getRequestListener, type HttpBindings } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
+import type { Context } from "hono";
 import { type Logger as PinoLogger, pino } from "pino";
 import { type Config, loadConfig } from "../core/config.ts";
 import { ConfigError } from "../core/errors.ts";
@@ -70,14 +71,18 @@ export async function startServer(
     runtime: () => runtime,
     anonymous: () => "loopback",
     remoteAddress: (c) => getConnInfo(c).remote.address,
+    header: nodeHeader,
     log,
   });
   let closing: Promise<void> | undefined;
   // While shutting down, each response closes its connection, so keep-alive clients let go.
-  const fetch = async (request: Request, env: unknown): Promise<Response> => {
-    const response = browser?.(request) ?? (await app.fetch(request, env));
-    if (closing !== undefined) response.headers.set("Connection", "close");
-    return response;
+  const fetch = (request: Request, env: unknown): Response | Promise<Response> => {
+    const response = browser?.(request) ?? app.fetch(request, env);
+    if (closing === undefined) return response;
+    return Promise.resolve(response).then((r) => {
+      r.headers.set("Connection", "close");
+      return r;
+    });
   };
   // A request whose target cannot make a URL (`OPTIONS *`, a backslash before the query) never
   // reaches the app: it gets the envelope here, where @hono/node-server would answer an empty 400.
@@ -96,7 +101,8 @@ export async function startServer(
     },
   });
   const server = await new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-    const s = createServer(listener);
+    // Headers given twice arrive joined by ", ", as a Fetch `Headers` would join them.
+    const s = createServer({ joinDuplicateHeaders: true }, listener);
     s.once("error", reject);
     s.listen(config.port, config.host, () => resolve(s));
   }).catch(async (error: unknown) => {
@@ -162,6 +168,15 @@ export async function startServer(
       return closing;
     },
   };
+}
+
+/**
+ * A request header as Node parsed it (the server joins repeated headers, as Fetch does), without
+ * the Fetch `Headers` object @hono/node-server would build from it on first use.
+ */
+function nodeHeader(c: Context, name: string): string | undefined {
+  const value = (c.env as HttpBindings).incoming.headers[name];
+  return Array.isArray(value) ? value.join(", ") : value;
 }
 
 /** `npm start` and `tierkv serve`: the server configured from the environment, until a signal. */

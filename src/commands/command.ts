@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { type EndpointName, type EndpointSpec, NATIVE_API } from "../core/api.ts";
 import { KvError } from "../core/errors.ts";
+import { chain, type MaybePromise } from "../core/types.ts";
 import type { Engine, ReadOptions } from "../engine/engine.ts";
 import type { FieldSelection, KvStore, Snapshot, SnapshotSource } from "../engine/types.ts";
 
@@ -22,7 +23,8 @@ export interface Command<S extends z.ZodType = z.ZodType, R = unknown> {
   writes?(input: z.output<S>): readonly string[];
   /** What L1 may keep after the write (`startedAt`: the engine's clock before it began). */
   keep?(input: z.output<S>, result: R, startedAt: number): Kept | undefined;
-  run(ctx: CommandContext, input: z.output<S>): Promise<R>;
+  /** Runs it: a read L1 answers returns its result at once, without a promise. */
+  run(ctx: CommandContext, input: z.output<S>): MaybePromise<R>;
 }
 
 /** Declares a command unit; its API row comes from `NATIVE_API` by name. */
@@ -50,18 +52,20 @@ export class CommandContext {
     return this.engine.store;
   }
 
-  /** A key's snapshot, from L1 when it holds it. */
-  async read(key: string, fields: FieldSelection): Promise<Snapshot> {
-    const read = await this.engine.read(key, fields, this.reads);
-    this.#hit = (this.#hit ?? true) && read.hit;
-    return read.value;
+  /** A key's snapshot, from L1 (at once) when it holds it. */
+  read(key: string, fields: FieldSelection): MaybePromise<Snapshot> {
+    return chain(this.engine.read(key, fields, this.reads), (read) => {
+      this.#hit = (this.#hit ?? true) && read.hit;
+      return read.value;
+    });
   }
 
-  /** Snapshots of many keys (hashes without fields), from L1 when it holds them all. */
-  async readMany(keys: string[]): Promise<Map<string, Snapshot>> {
-    const read = await this.engine.readMany(keys, this.reads);
-    this.#hit = (this.#hit ?? true) && read.hit;
-    return read.value;
+  /** Snapshots of many keys (hashes without fields), from L1 (at once) when it holds them all. */
+  readMany(keys: string[]): MaybePromise<Map<string, Snapshot>> {
+    return chain(this.engine.readMany(keys, this.reads), (read) => {
+      this.#hit = (this.#hit ?? true) && read.hit;
+      return read.value;
+    });
   }
 
   /** Counts in the cache outcome of a read done elsewhere (a unit run on the same behalf). */
@@ -86,29 +90,34 @@ export type ExecuteOptions = ReadOptions;
 /**
  * Runs a command on an engine with a validated input: writes inside `Engine.write` with the
  * keys the unit names. A `KvError` comes back as the outcome; anything else (a bug) is thrown.
+ * A read that L1 answers has its outcome at once.
  */
-export async function execute<S extends z.ZodType, R>(
+export function execute<S extends z.ZodType, R>(
   command: Command<S, R>,
   engine: Engine,
   input: z.output<S>,
   options: ExecuteOptions = {},
-): Promise<Outcome> {
+): MaybePromise<Outcome> {
   const ctx = new CommandContext(engine, options);
+  const succeeded = (result: R): Outcome => ({ ok: true, result, cache: ctx.cache });
+  const failed = (error: unknown): Outcome => {
+    if (error instanceof KvError) return { ok: false, error, cache: ctx.cache };
+    throw error;
+  };
+  let result: MaybePromise<R>;
   try {
-    let result: R;
     if (command.writes === undefined) {
-      result = await command.run(ctx, input);
+      result = command.run(ctx, input);
     } else {
       const startedAt = engine.clock.now();
-      result = await engine.write(
+      result = engine.write(
         command.writes(input),
-        () => command.run(ctx, input),
+        async () => command.run(ctx, input),
         command.keep === undefined ? undefined : (r) => command.keep?.(input, r, startedAt),
       );
     }
-    return { ok: true, result, cache: ctx.cache };
   } catch (error) {
-    if (error instanceof KvError) return { ok: false, error, cache: ctx.cache };
-    throw error;
+    return failed(error);
   }
+  return result instanceof Promise ? result.then(succeeded, failed) : succeeded(result);
 }

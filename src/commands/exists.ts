@@ -1,3 +1,4 @@
+import { chain } from "../core/types.ts";
 import { defineCommand } from "./command.ts";
 import { keyInput } from "./input.ts";
 
@@ -7,5 +8,5 @@ import { keyInput } from "./input.ts";
  */
 export const exists = defineCommand("exists", {
   input: keyInput,
-  run: async (ctx, { key }) => (await ctx.read(key, "none")).kind !== "none",
+  run: (ctx, { key }) => chain(ctx.read(key, "none"), (snapshot) => snapshot.kind !== "none"),
 });

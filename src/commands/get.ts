@@ -1,5 +1,5 @@
 import { NotFoundError } from "../core/errors.ts";
-import { JsonText } from "../core/types.ts";
+import { chain, JsonText } from "../core/types.ts";
 import { snapshotGetJson } from "../engine/snapshot.ts";
 import { defineCommand } from "./command.ts";
 import { keyInput } from "./input.ts";
@@ -10,9 +10,10 @@ import { keyInput } from "./input.ts";
  */
 export const get = defineCommand("get", {
   input: keyInput,
-  run: async (ctx, { key }) => {
-    const json = snapshotGetJson(await ctx.read(key, "none"));
-    if (json === undefined) throw new NotFoundError("key not found");
-    return new JsonText(json);
-  },
+  run: (ctx, { key }) =>
+    chain(ctx.read(key, "none"), (snapshot) => {
+      const json = snapshotGetJson(snapshot);
+      if (json === undefined) throw new NotFoundError("key not found");
+      return new JsonText(json);
+    }),
 });

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { NotFoundError } from "../core/errors.ts";
-import { JsonText } from "../core/types.ts";
+import { chain, JsonText } from "../core/types.ts";
 import { snapshotHGetJson } from "../engine/snapshot.ts";
 import { defineCommand } from "./command.ts";
 import { keySchema } from "./input.ts";
@@ -11,11 +11,11 @@ import { keySchema } from "./input.ts";
  */
 export const hget = defineCommand("hget", {
   input: z.strictObject({ key: keySchema, field: keySchema }),
-  run: async (ctx, { key, field }) => {
-    const snapshot = await ctx.read(key, [field]);
-    const json = snapshotHGetJson(snapshot, field);
-    if (json === undefined)
-      throw new NotFoundError(`${snapshot.kind === "none" ? "key" : "field"} not found`);
-    return new JsonText(json);
-  },
+  run: (ctx, { key, field }) =>
+    chain(ctx.read(key, [field]), (snapshot) => {
+      const json = snapshotHGetJson(snapshot, field);
+      if (json === undefined)
+        throw new NotFoundError(`${snapshot.kind === "none" ? "key" : "field"} not found`);
+      return new JsonText(json);
+    }),
 });

@@ -1,3 +1,4 @@
+import { chain } from "../core/types.ts";
 import { snapshotHGetAllJson } from "../engine/snapshot.ts";
 import { defineCommand } from "./command.ts";
 import { keyInput } from "./input.ts";
@@ -8,5 +9,5 @@ import { keyInput } from "./input.ts";
  */
 export const hgetall = defineCommand("hgetall", {
   input: keyInput,
-  run: async (ctx, { key }) => snapshotHGetAllJson(await ctx.read(key, "all")),
+  run: (ctx, { key }) => chain(ctx.read(key, "all"), snapshotHGetAllJson),
 });

@@ -71,3 +71,17 @@ export class JsonText {
 export function createRecord<T>(): Record<string, T> {
   return Object.create(null) as Record<string, T>;
 }
+
+/**
+ * A value now, or later. The hot reads are answered from L1 without waiting, and a promise
+ * where none is needed costs a turn of the microtask queue at every level it passes through.
+ */
+export type MaybePromise<T> = T | Promise<T>;
+
+/**
+ * `f` of the value: at once when it is at hand, once it arrives otherwise. (Not named `then`: a
+ * module exporting `then` is taken for a promise by `import()`.)
+ */
+export function chain<T, U>(value: MaybePromise<T>, f: (value: T) => MaybePromise<U>): MaybePromise<U> {
+  return value instanceof Promise ? value.then(f) : f(value);
+}

@@ -1,5 +1,5 @@
 import { mergeSyncTokens, type SyncToken } from "../core/sync-token.ts";
-import { type Clock, type StoreKind, SYSTEM_CLOCK } from "../core/types.ts";
+import { type Clock, type MaybePromise, type StoreKind, SYSTEM_CLOCK } from "../core/types.ts";
 import { L1Cache } from "./l1-cache.ts";
 import { snapshotCovers } from "./snapshot.ts";
 import type { FieldSelection, KvStore, Snapshot, SnapshotSource } from "./types.ts";
@@ -96,24 +96,34 @@ export class Engine {
     return sent.ms + this.#syncSkewMs;
   }
 
-  /** The snapshot of one key with the given hash fields, from L1 when it holds them. */
-  async read(
+  /**
+   * The snapshot of one key with the given hash fields: from L1 at once when it holds them,
+   * from the store otherwise.
+   */
+  read(
     key: string,
     fields: FieldSelection = "none",
     options: ReadOptions = {},
-  ): Promise<Read<Snapshot>> {
+  ): MaybePromise<Read<Snapshot>> {
     if (!options.noCache) {
       const cached = this.l1.get(key, options.after);
       if (cached !== undefined && snapshotCovers(cached, fields)) return { value: cached, hit: true };
     }
+    return this.#readStore(key, fields);
+  }
+
+  async #readStore(key: string, fields: FieldSelection): Promise<Read<Snapshot>> {
     const ticket = this.l1.ticket();
     const snapshot = await this.store.inspect(key, fields);
     this.l1.fill(key, snapshot, ticket, snapshot.kind === "none" ? null : snapshot.expiresAt);
     return { value: snapshot, hit: false };
   }
 
-  /** Snapshots of many keys (hashes without fields); a hit only when L1 holds every key. */
-  async readMany(keys: string[], options: ReadOptions = {}): Promise<Read<Map<string, Snapshot>>> {
+  /**
+   * Snapshots of many keys (hashes without fields); a hit, answered at once, only when L1 holds
+   * every key.
+   */
+  readMany(keys: string[], options: ReadOptions = {}): MaybePromise<Read<Map<string, Snapshot>>> {
     const out = new Map<string, Snapshot>();
     const missing: string[] = [];
     for (const key of keys) {
@@ -122,6 +132,10 @@ export class Engine {
       else out.set(key, cached);
     }
     if (missing.length === 0) return { value: out, hit: true };
+    return this.#readManyStore(out, missing);
+  }
+
+  async #readManyStore(out: Map<string, Snapshot>, missing: string[]): Promise<Read<Map<string, Snapshot>>> {
     const ticket = this.l1.ticket();
     const found = await this.store.inspectMany(missing);
     for (const [key, snapshot] of found) {

@@ -18,11 +18,12 @@ import {
 } from "../core/errors.ts";
 import { jsonConsoleLogger, type Logger, type LogLevel } from "../core/log.ts";
 import { NATIVE_SYNC_HEADER } from "../core/sync-token.ts";
-import { JsonText } from "../core/types.ts";
+import { chain, JsonText, type MaybePromise } from "../core/types.ts";
 import type { Runtime } from "../engine/runtime.ts";
 import { type AuthPolicy, authenticate } from "./auth.ts";
+import { Exchange, fetchHeader, type HeaderReader } from "./exchange.ts";
 import { Metrics } from "./metrics.ts";
-import { OPENAPI_PATH, serveOpenApi } from "./openapi.ts";
+import { OPENAPI_PATH, openApiJson } from "./openapi.ts";
 import { RateLimiter } from "./rate-limit.ts";
 import { RequestReads } from "./reads.ts";
 import { REDIS_ENDPOINTS, REDIS_PATH, type RedisEndpoint, redisEndpointOf, serveRedis } from "./redis.ts";
@@ -45,6 +46,12 @@ export interface AppOptions {
    * its edge sets on a serverless platform), for the loopback rule and the per-address limit.
    */
   remoteAddress?: (c: Context) => string | undefined;
+  /**
+   * How the platform reads a request header (lower-case name): the Node server reads Node's own
+   * parsed headers, which skips building a Fetch `Headers` per request. Default: the Fetch
+   * request's headers.
+   */
+  header?: HeaderReader;
   /**
    * Where the instance logs: a JSON line per request at `debug`, unexpected errors (never sent
    * to the client) at `error`. Default: JSON lines on the console at `KV_LOG_LEVEL`.
@@ -77,38 +84,37 @@ interface Observer {
   metrics: Metrics;
 }
 
+/** An error's answer: its HTTP status and JSON body. */
+interface ErrorAnswer {
+  status: number;
+  body: unknown;
+}
+
 /**
- * What every tierkv app answers with: `Cache-Control: no-store` on each response, and errors
- * as the SPEC §2 envelope. Unexpected errors go to the log (never to the client); outages
- * are logged at most once every 10 s, since each request would report the same one. With an
- * observer, each request is also counted and logged.
+ * How an app turns an error into its answer: the SPEC §2 envelope, or the Redis protocol's own
+ * form on its paths. Unexpected errors go to the log (never to the client); outages are logged
+ * at most once every 10 s, since each request would report the same one.
  */
-export function withEnvelope(app: Hono, log: () => Logger, observer?: Observer): Hono {
+function errorAnswers(log: () => Logger, metrics?: Metrics): (error: unknown, c: Context) => ErrorAnswer {
   let unavailableLoggedAt = 0;
-  // Set before the response exists, so it is part of it: changing a finished response's headers
-  // would make the Node server build a full Fetch Response for every request.
-  app.use(async (c, next) => {
-    c.header("Cache-Control", "no-store");
-    if (observer === undefined) return next();
-    const started = performance.now();
-    await next();
-    observe(c, observer, performance.now() - started);
-  });
-  app.onError((error, c) => {
+  return (error, c) => {
     if (!(error instanceof KvError) && clientWentAway(error, c)) {
       // Not a failure of tierkv: nobody is left to answer, and alerts on internal errors stay quiet.
-      observer?.metrics.clientAbort();
+      metrics?.clientAbort();
       log().info(
         { method: c.req.method, endpoint: endpointOf(c.req.path) },
         "the client closed the connection before the answer",
       );
-      return c.json({ error: { code: "BAD_REQUEST", message: "the client closed the connection" } }, 400);
+      return {
+        status: 400,
+        body: { error: { code: "BAD_REQUEST", message: "the client closed the connection" } },
+      };
     }
     const kv = error instanceof KvError && WIRE.has(error.code) ? error : new InternalError();
     if (kv.code === "INTERNAL") {
       log().error({ err: error, method: c.req.method, endpoint: endpointOf(c.req.path) }, "internal error");
     } else if (kv.code === "UNAVAILABLE") {
-      observer?.metrics.databaseFailure(kv instanceof DatabaseTimeoutError ? "timeout" : "unavailable");
+      metrics?.databaseFailure(kv instanceof DatabaseTimeoutError ? "timeout" : "unavailable");
       if (Date.now() - unavailableLoggedAt >= 10_000) {
         unavailableLoggedAt = Date.now();
         const cause = (kv.cause as Error | undefined)?.message ?? kv.message;
@@ -118,9 +124,28 @@ export function withEnvelope(app: Hono, log: () => Logger, observer?: Observer):
     if (isRedisPath(c.req.path)) {
       // The Redis protocol's own error form (SPEC §7).
       const message = kv.code === "UNAUTHORIZED" ? "Unauthorized" : `ERR ${kv.message}`;
-      return c.json({ error: message }, kv.status as 400);
+      return { status: kv.status, body: { error: message } };
     }
-    return c.json({ error: { code: kv.code, message: kv.message } }, kv.status as 400);
+    return { status: kv.status, body: { error: { code: kv.code, message: kv.message } } };
+  };
+}
+
+/**
+ * What every tierkv app answers with: `Cache-Control: no-store` on each response, and errors as
+ * the SPEC §2 envelope (see `errorAnswers`).
+ */
+export function withEnvelope(app: Hono, log: () => Logger): Hono {
+  const answer = errorAnswers(log);
+  // Set before the response exists, so it is part of it: changing a finished response's headers
+  // would make the Node server build a full Fetch Response for every request.
+  app.use(async (c, next) => {
+    c.header("Cache-Control", "no-store");
+    return next();
+  });
+  app.onError((error, c) => {
+    const { status, body } = answer(error, c);
+    c.header("Cache-Control", "no-store");
+    return c.json(body, status as 400);
   });
   return app;
 }
@@ -137,27 +162,21 @@ const ENDPOINT_OF_PATH = new Map<string, string>([
   [LIVENESS_PATH, "livez"],
 ]);
 
-/**
- * The L1 outcome of each request served, for its log line: kept beside the response, since
- * reading the response's headers back would make the Node server build them twice.
- */
-const CACHE_OUTCOME = new WeakMap<Context, "HIT" | "MISS">();
-
 /** The endpoint a path names, for logs and metrics; `other` for any path nobody serves. */
 function endpointOf(path: string): string {
   return ENDPOINT_OF_PATH.get(path) ?? "other";
 }
 
 /** Counts a request and writes its log line: never its query, body, values or token. */
-function observe(c: Context, observer: Observer, ms: number): void {
+function observe(exchange: Exchange, observer: Observer, status: number, ms: number): void {
+  const { c } = exchange;
   const endpoint = endpointOf(c.req.path);
-  const status = c.res.status;
   observer.metrics.request(endpoint, status, ms / 1000);
   const log = observer.log();
   // A line per request is for debugging: at tens of thousands of requests a second it would
   // cost a fifth of the throughput and flood the log (BENCHMARKS.md, "Cost of the request log").
   if (!log.isLevelEnabled("debug")) return;
-  const cache = CACHE_OUTCOME.get(c);
+  const { cache } = exchange;
   log.debug(
     {
       method: c.req.method,
@@ -170,55 +189,117 @@ function observe(c: Context, observer: Observer, ms: number): void {
   );
 }
 
+const NATIVE_SYNC = NATIVE_SYNC_HEADER.toLowerCase();
+
 /**
  * The tierkv HTTP API of SPEC §2–§5 as a Hono app over the command registry. Checks run in the
  * order SPEC §3 gives: authentication, path and method, permission, input, then the command.
  * Every answer to an authenticated request carries the instance's sync token (SPEC §8).
+ *
+ * One handler serves every path (Hono's fastest dispatch), and each answer is built once with
+ * plain headers (see `Exchange`).
  */
 export function createApp(options: AppOptions): Hono {
   const served = new Set<string>(options.endpoints ?? ENDPOINT_NAMES);
   const redis = new Set<string>(options.redis ?? REDIS_ENDPOINTS);
   const log = instanceLogger(options.runtime, options.log);
   const metrics = new Metrics();
-  const app = withEnvelope(new Hono(), log, { log, metrics });
-  app.use(corsFor(options));
+  const observer: Observer = { log, metrics };
+  const fail = errorAnswers(log, metrics);
+  const read = options.header ?? fetchHeader;
+  const cors = corsFor(options);
   const limits = rateLimits(options, metrics);
+  const app = new Hono();
 
-  app.all("*", async (c) => {
+  const route = (exchange: Exchange): MaybePromise<Response> => {
+    const { c } = exchange;
     const path = c.req.path;
     // Neither needs the instance's runtime: a misconfigured instance is still up, and documented.
     if (path === LIVENESS_PATH) {
-      checkMethod(c, "GET");
-      return c.json({ result: { status: "up" } });
+      checkMethod(exchange, "GET");
+      return exchange.json({ result: { status: "up" } });
     }
     if (path === OPENAPI_PATH) {
-      checkMethod(c, "GET");
-      return serveOpenApi(c);
+      checkMethod(exchange, "GET");
+      return exchange.reply(openApiJson(), 200);
     }
     const runtime = options.runtime();
-    const endpoint = redisEndpointOf(path);
     const name = path.startsWith(`${BASE_PATH}/`) ? path.slice(BASE_PATH.length + 1) : "";
     const command = served.has(name) ? COMMANDS[name as EndpointName] : undefined;
-    if (command?.spec.public) return serveCommand(c, runtime, command, "full", undefined);
-    limits(c, runtime, "address");
-    const access = authorize(c, runtime, options);
-    limits(c, runtime, access);
-    if (endpoint !== undefined && redis.has(endpoint)) return serveRedis(c, runtime, endpoint, access);
-    if (path === METRICS_PATH) {
-      checkMethod(c, "GET");
-      c.header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-      return c.body(metrics.render(runtime.engine));
+    if (command?.spec.public) return serveCommand(exchange, runtime, command, "full", undefined);
+    limits(exchange, runtime, "address");
+    const access = authorize(exchange, runtime, options);
+    limits(exchange, runtime, access);
+    if (command === undefined) {
+      const endpoint = redisEndpointOf(path);
+      if (endpoint !== undefined && redis.has(endpoint))
+        return serveRedis(exchange, runtime, endpoint, access);
+      if (path === METRICS_PATH) {
+        checkMethod(exchange, "GET");
+        return exchange.reply(
+          metrics.render(runtime.engine),
+          200,
+          "text/plain; version=0.0.4; charset=utf-8",
+        );
+      }
     }
-    const reads = new RequestReads(c, runtime.engine, NATIVE_SYNC_HEADER, true);
-    try {
-      if (command === undefined) throw new NotFoundError(`no endpoint at ${path}`);
-      return await serveCommand(c, runtime, command, access, reads);
-    } catch (error) {
+    const reads = new RequestReads(exchange, runtime.engine, NATIVE_SYNC, true);
+    // A failure answers with the token too.
+    const failed = (error: unknown): never => {
       reads.answer();
       throw error;
+    };
+    let response: MaybePromise<Response>;
+    try {
+      if (command === undefined) throw new NotFoundError(`no endpoint at ${path}`);
+      response = serveCommand(exchange, runtime, command, access, reads);
+    } catch (error) {
+      return failed(error);
     }
-  });
+    return response instanceof Promise ? response.catch(failed) : response;
+  };
 
+  // The answer to a request: its route's, or its error's. Synchronous when nothing waits (an L1
+  // hit), which lets the Node server write it without a promise in between.
+  const answer = (exchange: Exchange): MaybePromise<Response> => {
+    const failed = (error: unknown): Response => {
+      const { status, body } = fail(error, exchange.c);
+      return exchange.json(body, status);
+    };
+    let response: MaybePromise<Response>;
+    try {
+      response = route(exchange);
+    } catch (error) {
+      return failed(error);
+    }
+    return response instanceof Promise ? response.catch(failed) : response;
+  };
+
+  app.all("*", (c) => {
+    const started = performance.now();
+    const exchange = new Exchange(c, read);
+    const done = (response: Response): Response => {
+      observe(exchange, observer, response.status, performance.now() - started);
+      return response;
+    };
+    const withCors = cors();
+    if (withCors === undefined) return chain(answer(exchange), done);
+    // Hono's CORS middleware adds its headers to the answer `next` leaves in `c.res`, and
+    // answers preflights itself (with the envelope's Cache-Control set here).
+    c.header("Cache-Control", "no-store");
+    return (async () => {
+      const preflight = await withCors(c, async () => {
+        c.res = await answer(exchange);
+      });
+      return done(preflight ?? c.res);
+    })();
+  });
+  // Only for what escapes the handler above (a bug in it): the same envelope.
+  app.onError((error, c) => {
+    const { status, body } = fail(error, c);
+    c.header("Cache-Control", "no-store");
+    return c.json(body, status as 400);
+  });
   return app;
 }
 
@@ -251,9 +332,9 @@ export function instanceLogger(runtime: () => Runtime, given?: Logger): () => Lo
 function rateLimits(
   options: AppOptions,
   metrics: Metrics,
-): (c: Context, runtime: Runtime, caller: "address" | "full" | "read") => void {
+): (exchange: Exchange, runtime: Runtime, caller: "address" | "full" | "read") => void {
   let made: { runtime: Runtime; perToken?: RateLimiter; perAddress?: RateLimiter } | undefined;
-  return (c, runtime, caller) => {
+  return (exchange, runtime, caller) => {
     if (made?.runtime !== runtime) {
       const { rateLimitPerToken, rateLimitPerAddress } = runtime.config;
       const clock = runtime.engine.clock;
@@ -265,11 +346,11 @@ function rateLimits(
     }
     const limiter = caller === "address" ? made.perAddress : made.perToken;
     if (limiter === undefined) return;
-    const id = caller === "address" ? (options.remoteAddress?.(c) ?? "unknown") : caller;
+    const id = caller === "address" ? (options.remoteAddress?.(exchange.c) ?? "unknown") : caller;
     const retryAfter = limiter.take(id);
     if (retryAfter === 0) return;
     metrics.rateLimited();
-    c.header("Retry-After", String(retryAfter));
+    exchange.set("retry-after", String(retryAfter));
     throw new RateLimitedError(
       `too many requests ${caller === "address" ? "from this address" : "with this token"}; retry in ${retryAfter} s`,
     );
@@ -297,17 +378,17 @@ const CORS_EXPOSE_HEADERS = ["x-kv-sync-token", "upstash-sync-token", "x-kv-cach
  * authentication, since browsers send them without credentials; an origin not named gets no
  * `Access-Control-Allow-Origin`, so the browser refuses the answer.
  */
-function corsFor(options: AppOptions): MiddlewareHandler {
+function corsFor(options: AppOptions): () => MiddlewareHandler | undefined {
   let made: { origins: readonly string[]; handler: MiddlewareHandler } | undefined;
-  return async (c, next) => {
+  return () => {
     let origins: readonly string[] | undefined;
     try {
       origins = options.runtime().config.corsOrigins;
     } catch {
-      // A misconfigured instance answers its 503 from the handler below.
+      // A misconfigured instance answers its 503 from the handler.
       origins = undefined;
     }
-    if (origins === undefined) return next();
+    if (origins === undefined) return undefined;
     if (made?.origins !== origins) {
       made = {
         origins,
@@ -320,45 +401,45 @@ function corsFor(options: AppOptions): MiddlewareHandler {
         }),
       };
     }
-    return made.handler(c, next);
+    return made.handler;
   };
 }
 
 /** Runs one native command for a caller with `access`, and answers its result. */
-async function serveCommand(
-  c: Context,
+function serveCommand(
+  exchange: Exchange,
   runtime: Runtime,
   command: Command,
   access: "full" | "read",
   reads: RequestReads | undefined,
-): Promise<Response> {
+): MaybePromise<Response> {
   const { spec } = command;
-  checkMethod(c, spec.method);
+  const { c } = exchange;
+  checkMethod(exchange, spec.method);
   if (access === "read" && !spec.read) throw new ForbiddenError();
+
+  const run = (input: unknown): MaybePromise<Response> =>
+    chain(execute(command, runtime.engine, parseInput(command.input, input), reads?.options), (outcome) => {
+      reads?.answer();
+      if (outcome.cache !== undefined) {
+        exchange.set("x-kv-cache", outcome.cache);
+        exchange.cache = outcome.cache;
+      }
+      if (!outcome.ok) throw outcome.error;
+      const { result } = outcome;
+      // Already JSON text (an L1 hit, or the value as stored): sent as is, never parsed.
+      if (result instanceof JsonText) return exchange.reply(`{"result":${result.json}}`, 200);
+      return exchange.json({ result });
+    });
 
   // A public endpoint takes no input at all, so nothing it is sent can fail it.
   const query = spec.public ? {} : parseQuery(c.req.url);
-  if (spec.method === "POST") {
-    const unknown = Object.keys(query);
-    if (unknown.length > 0) {
-      throw new BadRequestError(`unknown option: ${unknown.join(", ")} (this endpoint reads a JSON body)`);
-    }
+  if (spec.method !== "POST") return run(query);
+  const unknown = Object.keys(query);
+  if (unknown.length > 0) {
+    throw new BadRequestError(`unknown option: ${unknown.join(", ")} (this endpoint reads a JSON body)`);
   }
-  const input = parseInput(command.input, spec.method === "POST" ? await readJson(c.req.raw) : query);
-  const outcome = await execute(command, runtime.engine, input, reads?.options);
-  reads?.answer();
-  if (outcome.cache !== undefined) {
-    c.header("X-KV-Cache", outcome.cache);
-    CACHE_OUTCOME.set(c, outcome.cache);
-  }
-  if (!outcome.ok) throw outcome.error;
-  const { result } = outcome;
-  if (result instanceof JsonText) {
-    // Already JSON text (an L1 hit, or the value as stored): sent as is, never parsed.
-    c.header("Content-Type", "application/json");
-    return c.body(`{"result":${result.json}}`);
-  }
-  return c.json({ result });
+  return readJson(c.req.raw, exchange.header("content-length")).then(run);
 }
 
 function isRedisPath(path: string): boolean {
@@ -366,22 +447,28 @@ function isRedisPath(path: string): boolean {
 }
 
 /** The access the request's token grants; 401 when it grants none. */
-function authorize(c: Context, runtime: Runtime, options: AppOptions): "full" | "read" {
+function authorize(exchange: Exchange, runtime: Runtime, options: AppOptions): "full" | "read" {
+  const { token, readonlyToken } = runtime.config;
   const policy: AuthPolicy = {
-    token: runtime.config.token,
-    readonlyToken: runtime.config.readonlyToken,
+    token,
+    readonlyToken,
     anonymous: options.anonymous?.(runtime) ?? (runtime.config.allowAnonymous ? "allow" : "deny"),
   };
-  const proxied = c.req.header("Forwarded") !== undefined || c.req.header("X-Forwarded-For") !== undefined;
-  const access = authenticate(policy, c.req.header("Authorization"), options.remoteAddress?.(c), proxied);
+  // Where the client is, and whether a proxy stands between, matter only to anonymous access.
+  const open = token === undefined && readonlyToken === undefined;
+  const proxied =
+    open && (exchange.header("forwarded") !== undefined || exchange.header("x-forwarded-for") !== undefined);
+  const address = open ? options.remoteAddress?.(exchange.c) : undefined;
+  const access = authenticate(policy, exchange.header("authorization"), address, proxied);
   if (access === "none") throw new UnauthorizedError();
   return access;
 }
 
 /** 405 with `Allow` unless the request's method is the endpoint's (HEAD passes for GET). */
-function checkMethod(c: Context, method: "GET" | "POST" | "DELETE"): void {
+function checkMethod(exchange: Exchange, method: "GET" | "POST" | "DELETE"): void {
+  const { c } = exchange;
   if (c.req.method === method || (method === "GET" && c.req.method === "HEAD")) return;
   const allow = method === "GET" ? "GET, HEAD" : method;
-  c.header("Allow", allow);
+  exchange.set("allow", allow);
   throw new MethodNotAllowedError(`${c.req.path} takes ${allow}`);
 }

@@ -9,31 +9,16 @@ export interface AuthPolicy {
   anonymous: "allow" | "loopback" | "deny";
 }
 
-const ENCODER = new TextEncoder();
-
-/** The configured secrets, encoded once (they are few and fixed for an instance's life). */
-const ENCODED = new Map<string, Uint8Array>();
-
-function secretBytes(secret: string): Uint8Array {
-  let bytes = ENCODED.get(secret);
-  if (bytes === undefined) {
-    if (ENCODED.size >= 16) ENCODED.clear();
-    bytes = ENCODER.encode(secret);
-    ENCODED.set(secret, bytes);
-  }
-  return bytes;
-}
-
 /**
  * Compares a given secret with a configured one in time that depends only on their lengths, not
- * on where they differ.
+ * on where they differ (UTF-16 code units: equal strings, equal units).
  */
 export function safeEqual(given: string, secret: string): boolean {
-  const x = ENCODER.encode(given);
-  const y = secretBytes(secret);
-  let diff = x.length ^ y.length;
-  const n = Math.max(x.length, y.length);
-  for (let i = 0; i < n; i++) diff |= (x[i % (x.length || 1)] ?? 0) ^ (y[i % (y.length || 1)] ?? 0);
+  const x = given.length;
+  const y = secret.length;
+  let diff = x ^ y;
+  const n = Math.max(x, y);
+  for (let i = 0; i < n; i++) diff |= given.charCodeAt(i % (x || 1)) ^ secret.charCodeAt(i % (y || 1));
   return diff === 0;
 }
 

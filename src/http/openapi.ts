@@ -1,4 +1,3 @@
-import type { Context } from "hono";
 import { z } from "zod";
 import type { Command } from "../commands/command.ts";
 import { COMMANDS } from "../commands/index.ts";
@@ -476,10 +475,4 @@ let text: string | undefined;
 export function openApiJson(): string {
   text ??= JSON.stringify(buildOpenApi());
   return text;
-}
-
-/** Answers `OPENAPI_PATH` (the caller has checked the method: GET or HEAD). */
-export function serveOpenApi(c: Context): Response {
-  c.header("Content-Type", "application/json");
-  return c.body(openApiJson());
 }

@@ -1,4 +1,3 @@
-import type { Context } from "hono";
 import {
   type Answer,
   type DispatchOptions,
@@ -12,6 +11,7 @@ import { MAX_BATCH } from "../core/limits.ts";
 import { REDIS_SYNC_HEADER } from "../core/sync-token.ts";
 import type { Engine } from "../engine/engine.ts";
 import type { Runtime } from "../engine/runtime.ts";
+import type { Exchange } from "./exchange.ts";
 import { RequestReads } from "./reads.ts";
 import { readJsonValue } from "./request.ts";
 
@@ -65,45 +65,46 @@ function fail(message: string, status: number): Answered {
  * answer carries the instance's sync token (SPEC §8).
  */
 export async function serveRedis(
-  c: Context,
+  exchange: Exchange,
   runtime: Runtime,
   endpoint: RedisEndpoint,
   access: "full" | "read",
 ): Promise<Response> {
   // `Cache-Control: no-cache` is not read here: @upstash/redis's fetch (`cache: "no-store"`)
   // sends it with every request, about HTTP caches; the sync token is how its reads stay fresh.
-  const reads = new RequestReads(c, runtime.engine, REDIS_SYNC_HEADER, false);
+  const reads = new RequestReads(exchange, runtime.engine, REDIS_SYNC_HEADER, false);
   let answered: Answered;
   try {
-    answered = await run(c, runtime.engine, endpoint, { access, reads: reads.options });
+    answered = await run(exchange, runtime.engine, endpoint, { access, reads: reads.options });
   } finally {
     reads.answer();
   }
-  return c.json(answered.body, answered.status as 200);
+  return exchange.json(answered.body, answered.status);
 }
 
 async function run(
-  c: Context,
+  exchange: Exchange,
   engine: Engine,
   endpoint: RedisEndpoint,
   options: DispatchOptions,
 ): Promise<Answered> {
+  const { c } = exchange;
   if (c.req.method !== "POST") {
-    c.header("Allow", "POST");
+    exchange.set("allow", "POST");
     return fail(`ERR ${c.req.path} takes POST`, 405);
   }
   let body: unknown;
   try {
-    body = await readJsonValue(c.req.raw);
+    body = await readJsonValue(c.req.raw, exchange.header("content-length"));
   } catch (error) {
     if (error instanceof KvError) return fail(`ERR ${error.message}`, error.status);
     throw error;
   }
-  const base64 = c.req.header("Upstash-Encoding")?.toLowerCase() === "base64";
+  const base64 = exchange.header("upstash-encoding")?.toLowerCase() === "base64";
 
   if (endpoint === "command") {
     const answer = await dispatch(engine, body, options);
-    if (answer.cache !== undefined) c.header("X-KV-Cache", answer.cache);
+    if (answer.cache !== undefined) exchange.set("x-kv-cache", answer.cache);
     if (answer.reply instanceof RedisError) return fail(answer.reply.message, answer.reply.status);
     return { body: { result: encodeReply(answer.reply, base64) }, status: 200 };
   }

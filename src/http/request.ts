@@ -5,20 +5,32 @@ import { MAX_BODY_BYTES, MAX_JSON_DEPTH } from "../core/limits.ts";
 
 /**
  * Decodes a query string strictly: a parameter given twice is refused, and so is a
- * percent-encoding that is not UTF-8 (INVALID_KEY for `key` and `field`).
+ * percent-encoding that is not UTF-8 (INVALID_KEY for `key` and `field`). It runs on every GET,
+ * so it walks the URL in place rather than splitting it.
  */
 export function parseQuery(url: string): Record<string, string> {
+  const out: Record<string, string> = {};
   const q = url.indexOf("?");
-  const out: Record<string, string> = Object.create(null);
   if (q < 0) return out;
-  const raw = url.slice(q + 1).split("#")[0] ?? "";
-  for (const part of raw.split("&")) {
-    if (part === "") continue;
-    const eq = part.indexOf("=");
-    const name = decode(eq < 0 ? part : part.slice(0, eq), "a query parameter name");
-    const value = eq < 0 ? "" : part.slice(eq + 1);
-    if (name in out) throw new BadRequestError(`${name} is given more than once`);
-    out[name] = decode(value, name);
+  let end = url.indexOf("#", q);
+  if (end < 0) end = url.length;
+  for (let at = q + 1; at <= end; ) {
+    let amp = url.indexOf("&", at);
+    if (amp < 0 || amp > end) amp = end;
+    if (amp > at) {
+      let eq = url.indexOf("=", at);
+      if (eq < 0 || eq > amp) eq = amp;
+      const name = decode(url.slice(at, eq), "a query parameter name");
+      if (Object.hasOwn(out, name)) throw new BadRequestError(`${name} is given more than once`);
+      const value = decode(eq === amp ? "" : url.slice(eq + 1, amp), name);
+      // A name such as `__proto__` is a parameter like any other, never the object's prototype.
+      if (name === "__proto__") {
+        Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
+      } else {
+        out[name] = value;
+      }
+    }
+    at = amp + 1;
   }
   return out;
 }
@@ -59,19 +71,21 @@ async function readCapped(request: Request): Promise<Uint8Array> {
   return bytes;
 }
 
-/** Reads a JSON object body of at most 16 MiB from a request. */
-export async function readJson(request: Request): Promise<unknown> {
-  const parsed = await readJsonValue(request);
+/** Reads a JSON object body of at most 16 MiB from a request (`length`: its `Content-Length`). */
+export async function readJson(request: Request, length: string | undefined): Promise<unknown> {
+  const parsed = await readJsonValue(request, length);
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw new BadRequestError("the request body must be a JSON object");
   }
   return parsed;
 }
 
-/** Reads a JSON body of at most 16 MiB (any JSON value, nested at most 1,000 deep) from a request. */
-export async function readJsonValue(request: Request): Promise<unknown> {
-  const length = request.headers.get("Content-Length");
-  const declared = length === null ? undefined : Number(length);
+/**
+ * Reads a JSON body of at most 16 MiB (any JSON value, nested at most 1,000 deep) from a request
+ * whose `Content-Length` header is `length`.
+ */
+export async function readJsonValue(request: Request, length: string | undefined): Promise<unknown> {
+  const declared = length === undefined ? undefined : Number(length);
   if (declared !== undefined && declared > MAX_BODY_BYTES)
     throw new PayloadTooLargeError(`the request body is over ${MAX_BODY_BYTES} bytes`);
   // With a Content-Length within the cap, the HTTP layer delivers exactly that many bytes: read

@@ -92,12 +92,12 @@ export class RedisContext {
   }
 
   /** A key's snapshot with the given hash fields, from L1 when it holds them. */
-  read(key: string, fields: FieldSelection): Promise<Snapshot> {
+  async read(key: string, fields: FieldSelection): Promise<Snapshot> {
     return this.#reads.read(key, fields);
   }
 
   /** Snapshots of many keys (hashes without fields). */
-  readMany(keys: string[]): Promise<Map<string, Snapshot>> {
+  async readMany(keys: string[]): Promise<Map<string, Snapshot>> {
     return this.#reads.readMany(keys);
   }
 
