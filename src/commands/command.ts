@@ -112,7 +112,7 @@ export function execute<S extends z.ZodType, R>(
       const startedAt = engine.clock.now();
       result = engine.write(
         command.writes(input),
-        async () => command.run(ctx, input),
+        () => command.run(ctx, input),
         command.keep === undefined ? undefined : (r) => command.keep?.(input, r, startedAt),
       );
     }

@@ -152,7 +152,7 @@ export class Engine {
    */
   async write<T>(
     keys: readonly string[],
-    run: () => Promise<T>,
+    run: () => MaybePromise<T>,
     keep?: (result: T) => { key: string; snapshot: Snapshot; expiresAt: number | null } | undefined,
   ): Promise<T> {
     const startedAt = this.clock.now();

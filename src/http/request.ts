@@ -45,6 +45,9 @@ function decode(s: string, name: string): string {
   }
 }
 
+/** Strict UTF-8: a body that is not valid UTF-8 is refused, never patched. */
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
 /** A body of unknown length, refused as soon as it passes the cap. */
 async function readCapped(request: Request): Promise<Uint8Array> {
   const body = request.body;
@@ -96,7 +99,7 @@ export async function readJsonValue(request: Request, length: string | undefined
       : await readCapped(request);
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    text = UTF8.decode(bytes);
   } catch {
     throw new BadRequestError("the request body is not valid UTF-8");
   }
@@ -109,7 +112,8 @@ export async function readJsonValue(request: Request, length: string | undefined
   }
   // JSON.parse turns a number too large for a double into Infinity, which would be stored as null.
   if (/[0-9]{309}|[eE]\+?0*[0-9]{3}/.test(text)) rejectNonFinite(parsed);
-  if (nestingDepth(text) > MAX_JSON_DEPTH) {
+  // Nesting past the limit takes more brackets than a shorter text holds.
+  if (text.length > MAX_JSON_DEPTH && nestingDepth(text) > MAX_JSON_DEPTH) {
     throw new BadRequestError(
       `the request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`,
     );

@@ -97,13 +97,12 @@ export class PrismaStore implements KvStore, SnapshotSource {
     return snapshotGet(await this.inspect(key));
   }
 
-  async set(key: string, value: JsonValue, options: SetOptions = {}): Promise<boolean> {
+  set(key: string, value: JsonValue, options: SetOptions = {}): Promise<boolean> {
     if (options.nx || options.xx || this.#sets === undefined)
       return strings.set(this.#sql, key, value, options);
     // Plain sets of concurrent requests share one statement; each is acknowledged once it committed.
     const expiresAt = options.ttlMs === undefined ? null : this.#sql.clock.now() + options.ttlMs;
-    await this.#sets.add({ key, json: JSON.stringify(value), expiresAt });
-    return true;
+    return this.#sets.add({ key, json: JSON.stringify(value), expiresAt }).then(() => true);
   }
 
   async setEx(key: string, value: JsonValue, ttlMs: number): Promise<true> {
