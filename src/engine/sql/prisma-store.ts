@@ -12,7 +12,7 @@ import { Batcher, Coalescer } from "../coalesce.ts";
 import { checkStep } from "../counter.ts";
 import { snapshotGet, snapshotHGet, snapshotHGetAll, snapshotsMGet } from "../snapshot.ts";
 import type { FieldSelection, KvStore, Snapshot, SnapshotSource } from "../types.ts";
-import { type PoolUse, type SqlClient, SqlContext, transactionClient } from "./context.ts";
+import { type PoolUse, type Row, type SqlClient, SqlContext, transactionClient } from "./context.ts";
 import * as counters from "./counters.ts";
 import { type Dialect, join, sql } from "./dialect.ts";
 import { isConflict } from "./driver-errors.ts";
@@ -44,6 +44,11 @@ export interface PrismaStoreOptions {
   coalesce?: boolean;
   /** The client is an open transaction: see `SqlContextOptions.nested`. */
   nested?: boolean;
+  /**
+   * What an atomic section read of its keys as it locked them (whole-key snapshots): its reads
+   * of those keys are answered from here until it runs its first statement, which empties it.
+   */
+  known?: Map<string, Snapshot>;
 }
 
 /**
@@ -59,10 +64,12 @@ export class PrismaStore implements KvStore, SnapshotSource {
   readonly #reads: Coalescer<Snapshot> | undefined;
   readonly #sets: Batcher<strings.StringRow, undefined> | undefined;
   readonly #incrs: Batcher<counters.Increment, number> | undefined;
+  readonly #known: Map<string, Snapshot> | undefined;
 
   constructor(options: PrismaStoreOptions) {
     this.kind = options.dialect.name;
     this.#onClose = options.onClose;
+    this.#known = options.known;
     this.#sql = new SqlContext({
       client: options.client,
       dialect: options.dialect,
@@ -84,6 +91,8 @@ export class PrismaStore implements KvStore, SnapshotSource {
   }
 
   inspect(key: string, fields: FieldSelection = "none"): Promise<Snapshot> {
+    const known = fields === "none" ? this.#known?.get(key) : undefined;
+    if (known !== undefined) return Promise.resolve(known);
     // Whole-key reads of concurrent requests share one statement (`WHERE key IN …`).
     if (fields === "none" && this.#reads !== undefined) return this.#reads.load(key);
     return strings.inspect(this.#sql, key, fields);
@@ -218,22 +227,31 @@ export class PrismaStore implements KvStore, SnapshotSource {
     return this.#sql
       .transaction(async (tx) => {
         failure = undefined;
+        const known = new Map<string, Snapshot>();
         if (dialect.name === "postgresql" && sorted.length > 0) {
           // One round trip for every key's lock, taken in the order of the list (byte order).
           await tx.$queryRaw(
             sql`SELECT count(pg_advisory_xact_lock(hashtextextended("k", 7411))) AS "n"
                 FROM unnest(ARRAY[${join(sorted)}]::text[]) AS "t"("k")`,
           );
-          await tx.$queryRaw(
-            sql`SELECT "key" FROM "kv_entries" WHERE "key" IN ${dialect.list(sorted)} FOR UPDATE`,
+          // The rows are locked and read at once: until the section writes, nobody else can
+          // change them, so its first reads of its keys (a script's GETs) need no round trip.
+          const rows = await tx.$queryRaw<Row[]>(
+            sql`SELECT "key", "kind", "value", "expires_at" FROM "kv_entries"
+                WHERE "key" IN ${dialect.list(sorted)} FOR UPDATE`,
           );
+          const now = clock.now();
+          for (const key of keys) known.set(key, { kind: "none" });
+          for (const row of rows)
+            known.set(dialect.decodeKey(row.key as string), strings.snapshotOfRow(row, now));
         }
         const view = new PrismaStore({
-          client: transactionClient(tx),
+          client: forgetting(transactionClient(tx), known),
           dialect,
           clock,
           coalesce: false,
           nested: true,
+          known,
         });
         try {
           return await fn(view);
@@ -263,4 +281,23 @@ export class PrismaStore implements KvStore, SnapshotSource {
     await this.#sql.client.$disconnect();
     await this.#onClose?.();
   }
+}
+
+/** `client`, emptying `known` before each statement it runs: what was read may change from then on. */
+function forgetting(client: SqlClient, known: Map<string, Snapshot>): SqlClient {
+  return {
+    $queryRaw: (query) => {
+      known.clear();
+      return client.$queryRaw(query);
+    },
+    $executeRaw: (query) => {
+      known.clear();
+      return client.$executeRaw(query);
+    },
+    $transaction: (fn, options) => {
+      known.clear();
+      return client.$transaction(fn, options);
+    },
+    $disconnect: () => client.$disconnect(),
+  };
 }

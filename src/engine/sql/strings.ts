@@ -47,16 +47,17 @@ export async function inspectMany(ctx: SqlContext, keys: string[]): Promise<Map<
   );
   const out = new Map<string, Snapshot>();
   for (const key of keys) out.set(key, { kind: "none" });
-  for (const row of rows) {
-    const expiresAt = row.expires_at === null ? null : Number(row.expires_at);
-    out.set(
-      ctx.dec(row.key),
-      row.kind === "string"
-        ? { kind: "string", json: row.value as string, expiresAt }
-        : { kind: "hash", expiresAt, fields: new Map(), complete: false },
-    );
-  }
+  for (const row of rows) out.set(ctx.dec(row.key), snapshotOfRow(row, now));
   return out;
+}
+
+/** A key's whole-key snapshot (a hash without its fields) from its entry row, at `now`. */
+export function snapshotOfRow(row: Row, now: number): Snapshot {
+  const expiresAt = row.expires_at === null ? null : Number(row.expires_at);
+  if (expiresAt !== null && expiresAt <= now) return { kind: "none" };
+  return row.kind === "string"
+    ? { kind: "string", json: row.value as string, expiresAt }
+    : { kind: "hash", expiresAt, fields: new Map(), complete: false };
 }
 
 export async function set(
