@@ -55,20 +55,30 @@ export class Coalescer<V> {
 /** What one item of a batch came to: its value, or the error it alone failed with. */
 export type Settled<R> = { ok: true; value: R } | { ok: false; error: unknown };
 
+/** One item waiting for its batch. */
+interface Waiter<I, R> {
+  item: I;
+  resolve: (value: R) => void;
+  reject: (error: unknown) => void;
+}
+
 /**
  * Groups concurrent writes into one call: every item added in the same turn of the event loop
  * goes out together (at most `max` a call), and each `add` settles once the call that carried
  * it has committed. The call answers each item's own outcome, in order; when it throws, every item
- * it carried fails with that error.
+ * it carried fails with that error. With `keyOf`, the items of one key always share a call (which
+ * may then pass `max`), so the calls of a turn, which run concurrently, never reorder them.
  */
 export class Batcher<I, R> {
   readonly #run: (items: I[]) => Promise<readonly Settled<R>[]>;
   readonly #max: number;
-  #waiting: { item: I; resolve: (value: R) => void; reject: (error: unknown) => void }[] = [];
+  readonly #keyOf: ((item: I) => string) | undefined;
+  #waiting: Waiter<I, R>[] = [];
 
-  constructor(run: (items: I[]) => Promise<readonly Settled<R>[]>, max = 100) {
+  constructor(run: (items: I[]) => Promise<readonly Settled<R>[]>, max = 100, keyOf?: (item: I) => string) {
     this.#run = run;
     this.#max = max;
+    this.#keyOf = keyOf;
   }
 
   add(item: I): Promise<R> {
@@ -78,11 +88,38 @@ export class Batcher<I, R> {
     });
   }
 
+  /** The calls of a turn: slices of at most `max`, or with `keyOf`, whole keys up to `max`. */
+  #batches(all: Waiter<I, R>[]): Waiter<I, R>[][] {
+    const keyOf = this.#keyOf;
+    if (keyOf === undefined || all.length <= this.#max) {
+      const out: Waiter<I, R>[][] = [];
+      for (let i = 0; i < all.length; i += this.#max) out.push(all.slice(i, i + this.#max));
+      return out;
+    }
+    const byKey = new Map<string, Waiter<I, R>[]>();
+    for (const waiter of all) {
+      const key = keyOf(waiter.item);
+      const group = byKey.get(key);
+      if (group === undefined) byKey.set(key, [waiter]);
+      else group.push(waiter);
+    }
+    const out: Waiter<I, R>[][] = [];
+    let batch: Waiter<I, R>[] = [];
+    for (const group of byKey.values()) {
+      if (batch.length > 0 && batch.length + group.length > this.#max) {
+        out.push(batch);
+        batch = [];
+      }
+      batch.push(...group);
+    }
+    if (batch.length > 0) out.push(batch);
+    return out;
+  }
+
   #flush(): void {
     const all = this.#waiting;
     this.#waiting = [];
-    for (let i = 0; i < all.length; i += this.#max) {
-      const batch = all.slice(i, i + this.#max);
+    for (const batch of this.#batches(all)) {
       this.#run(batch.map((w) => w.item)).then(
         (settled) => {
           batch.forEach((w, n) => {

@@ -49,6 +49,12 @@ export interface KvStore {
    * writes where the database can (SQLite, PostgreSQL; not D1, nor the memory store).
    */
   atomic<T>(keys: readonly string[], fn: (tx: KvStore & SnapshotSource) => Promise<T>): Promise<T>;
+  /**
+   * Whether `incrBy` calls made one after another in one turn of the event loop, without waiting
+   * in between, take effect in the order they were made, each answering the value it would have
+   * had alone in that order (a Redis pipeline may then send a run of them on one key at once).
+   */
+  readonly incrementsInCallOrder?: boolean;
   /** Resolves when the backend answers; rejects with `UnavailableError` otherwise. */
   ping(): Promise<void>;
   /** Round trips to the database (statements and transactions) and the seconds they took in all. */

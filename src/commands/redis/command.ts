@@ -20,6 +20,11 @@ export interface RedisCommand {
   readonly write: boolean;
   /** Which arguments are keys, as Redis's command table says (what a transaction locks). */
   readonly keys: KeySpec;
+  /**
+   * An increment of its one key that reaches the store's `incrBy` at once when it runs: a run of
+   * them on one key may start together where the store applies increments in call order.
+   */
+  readonly increment?: true;
   run(r: RedisContext, args: readonly string[]): Promise<Reply>;
 }
 

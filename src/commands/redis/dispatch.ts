@@ -34,7 +34,9 @@ export async function dispatch(engine: Engine, line: unknown, options: DispatchO
  * waits for every earlier command that names one of its keys, and a command that names no key
  * (SCAN, KEYS, FLUSHDB, DBSIZE, a script that declares none, PING) waits for all earlier ones
  * and holds back all later ones. An auto-pipelining client's batch of independent calls thus
- * shares the database's connections instead of queueing behind each other.
+ * shares the database's connections instead of queueing behind each other. A run of increments
+ * of one key (INCR, INCRBY, DECR, DECRBY) starts together where the store applies increments in
+ * call order: they share one statement, and each answers what it would have answered in turn.
  */
 export async function pipeline(
   engine: Engine,
@@ -43,7 +45,15 @@ export async function pipeline(
 ): Promise<Answer[]> {
   const answers: Promise<Answer>[] = [];
   const done: Promise<unknown>[] = [];
-  const lastOf = new Map<string, Promise<unknown>>();
+  /**
+   * Per key, the last command that names it: when it settles, and for an increment, what it
+   * waited for and the fence it stood behind.
+   */
+  const lastOf = new Map<
+    string,
+    { settled: Promise<unknown>; incrementAfter?: Promise<unknown>; fence?: Promise<unknown> }
+  >();
+  const together = engine.store.incrementsInCallOrder === true;
   let fence: Promise<unknown> = Promise.resolve();
   for (const line of lines) {
     const queued = prepare(line, options);
@@ -52,8 +62,19 @@ export async function pipeline(
       continue;
     }
     const keys = keysOf(queued.command, queued.args);
-    const after =
-      keys.length === 0 ? Promise.all(done) : Promise.all([fence, ...keys.map((key) => lastOf.get(key))]);
+    const previous = keys.length === 1 ? lastOf.get(keys[0] as string) : undefined;
+    const joins =
+      together &&
+      queued.command.increment === true &&
+      previous?.incrementAfter !== undefined &&
+      previous.fence === fence;
+    // An increment after an increment of its key starts with it: their `then`s run in order in
+    // one turn, so they reach the store in pipeline order.
+    const after = joins
+      ? (previous?.incrementAfter as Promise<unknown>)
+      : keys.length === 0
+        ? Promise.all(done)
+        : Promise.all([fence, ...keys.map((key) => lastOf.get(key)?.settled)]);
     const answer = after.then(() => runRedis(queued.command, engine, queued.args, options.reads ?? {}));
     answers.push(answer);
     const settled = answer.then(
@@ -62,7 +83,13 @@ export async function pipeline(
     );
     done.push(settled);
     if (keys.length === 0) fence = settled;
-    else for (const key of keys) lastOf.set(key, settled);
+    else {
+      // What comes next on the key waits for all of a run of increments, not just its last.
+      const incrementAfter = queued.command.increment === true && keys.length === 1 ? after : undefined;
+      const entry = incrementAfter === undefined ? { settled } : { settled, incrementAfter, fence };
+      for (const key of keys)
+        lastOf.set(key, joins ? { ...entry, settled: Promise.all([previous?.settled, settled]) } : entry);
+    }
   }
   return Promise.all(answers);
 }

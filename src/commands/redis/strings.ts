@@ -251,19 +251,32 @@ const mset = redisCommand(
   "pairs",
 );
 
-const incr = redisCommand("incr", 2, true, (r, [key]) => r.call("incr", { key }) as Promise<number>);
-const decr = redisCommand("decr", 2, true, (r, [key]) => r.call("decr", { key }) as Promise<number>);
-const incrby = redisCommand(
-  "incrby",
-  3,
-  true,
-  (r, [key, by]) => r.call("incr", { key, by: integerArg(by as string) }) as Promise<number>,
+/** Marks a counter command: it calls the native unit, and so the store's `incrBy`, at once. */
+function increment(command: RedisCommand): RedisCommand {
+  return { ...command, increment: true };
+}
+
+const incr = increment(
+  redisCommand("incr", 2, true, (r, [key]) => r.call("incr", { key }) as Promise<number>),
 );
-const decrby = redisCommand(
-  "decrby",
-  3,
-  true,
-  (r, [key, by]) => r.call("decr", { key, by: integerArg(by as string) }) as Promise<number>,
+const decr = increment(
+  redisCommand("decr", 2, true, (r, [key]) => r.call("decr", { key }) as Promise<number>),
+);
+const incrby = increment(
+  redisCommand(
+    "incrby",
+    3,
+    true,
+    (r, [key, by]) => r.call("incr", { key, by: integerArg(by as string) }) as Promise<number>,
+  ),
+);
+const decrby = increment(
+  redisCommand(
+    "decrby",
+    3,
+    true,
+    (r, [key, by]) => r.call("decr", { key, by: integerArg(by as string) }) as Promise<number>,
+  ),
 );
 
 const strlen = redisCommand("strlen", 2, false, async (r, [key]) => {

@@ -82,12 +82,25 @@ export class PrismaStore implements KvStore, SnapshotSource {
     });
     if (options.coalesce !== false) {
       this.#reads = new Coalescer((keys) => strings.inspectMany(this.#sql, keys));
-      this.#sets = new Batcher(async (rows) => {
-        await strings.writeStrings(this.#sql, rows);
-        return rows.map(() => DONE);
-      });
-      this.#incrs = new Batcher((items) => counters.incrMany(this.#sql, items));
+      this.#sets = new Batcher(
+        async (rows) => {
+          await strings.writeStrings(this.#sql, rows);
+          return rows.map(() => DONE);
+        },
+        100,
+        (row) => row.key,
+      );
+      this.#incrs = new Batcher(
+        (items) => counters.incrMany(this.#sql, items),
+        100,
+        (item) => item.key,
+      );
     }
+  }
+
+  /** Concurrent increments of one key made in one turn share a statement, applied in call order. */
+  get incrementsInCallOrder(): boolean {
+    return this.#incrs !== undefined;
   }
 
   inspect(key: string, fields: FieldSelection = "none"): Promise<Snapshot> {
