@@ -25,6 +25,12 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PG_URL = process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/test";
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 const HOT_KEYS = 1000;
+/**
+ * `BENCH_ONLY=<regex>`: only the scenarios whose names match (the rate limiter's included), for
+ * a quick look at a few figures; such a run skips the scale, sweep and RSS figures and never
+ * writes BENCHMARKS.md.
+ */
+const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY, "i") : undefined;
 const VALUE = { name: "John", points: 42, tags: ["a", "b"] };
 
 const children: ChildProcess[] = [];
@@ -439,6 +445,7 @@ async function main(): Promise<void> {
     // figure of a round alike; ratios are taken within a round, then the median across rounds.
     for (let round = 0; round < ROUNDS; round++) {
       for (const scenario of SCENARIOS) {
+        if (ONLY !== undefined && !ONLY.test(scenario.name)) continue;
         for (const connections of scenario.connections) {
           const targets: [string, string][] = [...shared].filter(
             ([name]) => !scenario.redis || REDIS_SPEAKERS.has(name),
@@ -458,7 +465,7 @@ async function main(): Promise<void> {
         }
       }
       const quiet = perDb.get("SQLite")?.cached;
-      if (quiet !== undefined) {
+      if (quiet !== undefined && ONLY === undefined) {
         const hot = { requests: [getOf(() => "get?key=hot")] };
         logCost.on.push((await measure(logging.url, hot, 50)).rps);
         logCost.off.push((await measure(quiet, hot, 50)).rps);
@@ -469,13 +476,14 @@ async function main(): Promise<void> {
       ]);
       if (hasRedis) limiters.unshift(["Redis (ioredis)", shared.get("Redis (ioredis)") as string]);
       for (const [server, url] of limiters) {
+        if (ONLY !== undefined && !ONLY.test(RATELIMIT)) break;
         record(rows, RATELIMIT, 50, server, await measureRatelimit(url, 50));
       }
       console.error(`round ${round + 1}/${ROUNDS} done after ${Math.round((Date.now() - began) / 1000)} s`);
     }
 
     // Scale: a keyspace of 10k, then 1M keys, read and written without L1, and one keys page.
-    for (const db of databases) {
+    for (const db of ONLY === undefined ? databases : []) {
       const servers = perDb.get(db.label);
       if (servers === undefined) continue;
       const fill = (n: number, expiredAt?: number) =>
@@ -515,6 +523,10 @@ async function main(): Promise<void> {
     }
   }
 
+  if (ONLY !== undefined) {
+    console.log(table(rows));
+    return;
+  }
   const sweep = await sweepStall(hasPg);
   const rss = await fullL1Rss();
   const report = render(rows, scale, sweep, rss, logCost, missing, Math.round((Date.now() - began) / 1000));
@@ -619,6 +631,25 @@ function fmt(n: number): string {
   return Number.isNaN(n) ? "missing" : n.toFixed(2);
 }
 
+const rawOf = (db: string) => (db === "SQLite" ? "better-sqlite3" : "pg");
+
+/** Every figure: medians over the rounds, and tierkv's ratios to each baseline. */
+function table(rows: Row[]): string {
+  const lines = [
+    "| scenario | conns | server | req/s | p50 ms | p99 ms | ÷ bare | ÷ Redis | ÷ raw driver | ÷ Keyv |",
+    "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const row of rows) {
+    const db = row.server.startsWith("tierkv ") ? row.server.slice("tierkv ".length) : undefined;
+    const r = (baseline: string) =>
+      db === undefined ? "" : fmt(ratio(rows, row.scenario, row.connections, row.server, baseline));
+    lines.push(
+      `| ${row.scenario} | ${row.connections} | ${row.server} | ${Math.round(median(row.rps))} | ${median(row.p50)} | ${median(row.p99)} | ${r("bare route")} | ${r("Redis (ioredis)")} | ${db === undefined ? "" : r(rawOf(db))} | ${db === undefined ? "" : r(`Keyv ${db}`)} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
 function render(
   rows: Row[],
   scale: string[],
@@ -642,7 +673,6 @@ function render(
   lines.push("## Targets (50 connections)", "", "| target | SQLite | PostgreSQL |", "|---|---:|---:|");
   const target = (label: string, scenario: string, baseline: (db: string) => string) =>
     `| ${label} | ${fmt(ratio(rows, scenario, 50, "tierkv SQLite", baseline("SQLite")))} | ${fmt(ratio(rows, scenario, 50, "tierkv PostgreSQL", baseline("PostgreSQL")))} |`;
-  const rawOf = (db: string) => (db === "SQLite" ? "better-sqlite3" : "pg");
   lines.push(
     `${target("get, L1 hit ÷ bare route (≥ 0.8)", "get, L1 hit", () => "bare route")}`,
     `${target("get, L1 hit ÷ Redis (≥ 1.0)", "get, L1 hit", () => "Redis (ioredis)")}`,
@@ -670,17 +700,8 @@ function render(
     "",
     "req/s and latency are medians over the rounds; the last columns are tierkv's ratio to each baseline in the same round (tierkv rows only).",
     "",
-    "| scenario | conns | server | req/s | p50 ms | p99 ms | ÷ bare | ÷ Redis | ÷ raw driver | ÷ Keyv |",
-    "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+    table(rows),
   );
-  for (const row of rows) {
-    const db = row.server.startsWith("tierkv ") ? row.server.slice("tierkv ".length) : undefined;
-    const r = (baseline: string) =>
-      db === undefined ? "" : fmt(ratio(rows, row.scenario, row.connections, row.server, baseline));
-    lines.push(
-      `| ${row.scenario} | ${row.connections} | ${row.server} | ${Math.round(median(row.rps))} | ${median(row.p50)} | ${median(row.p99)} | ${r("bare route")} | ${r("Redis (ioredis)")} | ${db === undefined ? "" : r(rawOf(db))} | ${db === undefined ? "" : r(`Keyv ${db}`)} |`,
-    );
-  }
   lines.push(
     "",
     "## Scale",

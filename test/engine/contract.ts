@@ -288,6 +288,24 @@ export function storeContract(
       expect(await kv.ttl(k)).toBe(-1);
     });
 
+    it("counts a field of an expired hash as new, and writes over an expired string", async () => {
+      const k = key("hash-expired-same");
+      await kv.hSet(k, { f: 1, g: 2 });
+      await kv.expire(k, 100);
+      clock.advance(100);
+      expect(await kv.hSet(k, { f: 3, h: 4 })).toBe(2);
+      expect(await kv.hGetAll(k)).toEqual({ f: 3, h: 4 });
+      await kv.expire(k, 100);
+      clock.advance(100);
+      expect(await kv.hIncrBy(k, "f", 5)).toBe(5);
+      expect(await kv.hGetAll(k)).toEqual({ f: 5 });
+      const s = key("string-expired");
+      await kv.set(s, "v", { ttlMs: 100 });
+      clock.advance(100);
+      expect(await kv.hSet(s, { f: 1 })).toBe(1);
+      expect(await kv.hGetAll(s)).toEqual({ f: 1 });
+    });
+
     it("enforces types as Redis does", async () => {
       const s = key("type-string");
       const h = key("type-hash");
