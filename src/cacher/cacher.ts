@@ -1,3 +1,4 @@
+import { LruMap } from "../core/lru.ts";
 import { type Clock, type JsonValue, SYSTEM_CLOCK } from "../core/types.ts";
 import type { Store } from "../stores/types.ts";
 
@@ -114,8 +115,8 @@ class ReadThroughCacher implements Cacher {
   #epoch = 0;
   readonly #invalidated = new Map<string, number>();
   #loading = 0;
-  /** Last envelopes seen, for grace when the store fails (insertion order = LRU order). */
-  readonly #last = new Map<string, Envelope>();
+  /** Last envelopes seen, for grace when the store fails, the least recently seen going first. */
+  readonly #last: LruMap<Envelope>;
 
   constructor(store: Store, options: CacherOptions) {
     this.#store = store;
@@ -138,6 +139,7 @@ class ReadThroughCacher implements Cacher {
         maxEntries: options.grace.maxEntries ?? DEFAULT_GRACE_ENTRIES,
       };
     }
+    this.#last = new LruMap(this.#grace?.maxEntries ?? 0);
     this.#onError = options.onError ?? (() => {});
   }
 
@@ -232,7 +234,7 @@ class ReadThroughCacher implements Cacher {
       // The store is down: serve this process's last values within grace, load the others.
       const missing: string[] = [];
       for (const key of keys) {
-        const last = this.#graceable(this.#last.get(key));
+        const last = this.#graceable(this.#last.peek(key));
         if (last !== undefined) out.set(key, outcomeOf(last));
         else missing.push(key);
       }
@@ -366,7 +368,7 @@ class ReadThroughCacher implements Cacher {
     } catch (error) {
       const graced = new Map<string, Outcome>();
       for (const key of keys) {
-        const envelope = stale.get(key) ?? this.#graceable(this.#last.get(key));
+        const envelope = stale.get(key) ?? this.#graceable(this.#last.peek(key));
         if (envelope === undefined) throw error;
         graced.set(key, outcomeOf(envelope));
       }
@@ -431,12 +433,7 @@ class ReadThroughCacher implements Cacher {
 
   #remember(key: string, envelope: Envelope): void {
     if (this.#grace === undefined) return;
-    this.#last.delete(key);
     this.#last.set(key, envelope);
-    if (this.#last.size > this.#grace.maxEntries) {
-      const oldest = this.#last.keys().next().value;
-      if (oldest !== undefined) this.#last.delete(oldest);
-    }
   }
 }
 

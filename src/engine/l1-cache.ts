@@ -1,3 +1,4 @@
+import { LruMap } from "../core/lru.ts";
 import type { Clock } from "../core/types.ts";
 
 /** Options of `L1Cache`. */
@@ -30,7 +31,7 @@ export interface Ticket {
  * instance cannot put back the value the write replaced.
  */
 export class L1Cache<T> {
-  #slots = new Map<string, Slot<T>>();
+  readonly #slots: LruMap<Slot<T>>;
   #writes = 0;
   /** The latest write whose slot was evicted: a read older than it may not fill any slot. */
   #evictedWrite = -1;
@@ -44,6 +45,10 @@ export class L1Cache<T> {
     this.#ttlMs = options.ttlMs;
     this.#maxEntries = options.maxEntries;
     this.#clock = options.clock;
+    this.#slots = new LruMap(options.maxEntries, (_key, slot) => {
+      this.#evictedWrite = Math.max(this.#evictedWrite, slot.writtenAt);
+      this.counts.evictions++;
+    });
   }
 
   /** Whether the cache keeps anything at all. */
@@ -65,7 +70,7 @@ export class L1Cache<T> {
    * what was read later than that instant counts (a request's read-your-writes bound).
    */
   get(key: string, after?: number): T | undefined {
-    const slot = this.#slots.get(key);
+    const slot = this.#slots.peek(key);
     if (slot === undefined || slot.value === undefined) {
       this.counts.misses++;
       return undefined;
@@ -79,8 +84,7 @@ export class L1Cache<T> {
       this.counts.misses++;
       return undefined;
     }
-    this.#slots.delete(key);
-    this.#slots.set(key, slot);
+    this.#slots.touch(key);
     this.counts.hits++;
     return slot.value;
   }
@@ -91,7 +95,7 @@ export class L1Cache<T> {
    */
   fill(key: string, value: T, ticket: Ticket, expiresAt: number | null): void {
     if (!this.enabled) return;
-    const slot = this.#slots.get(key);
+    const slot = this.#slots.peek(key);
     if (slot === undefined ? this.#evictedWrite >= ticket.writes : slot.writtenAt >= ticket.writes) return;
     this.#put(key, value, expiresAt, slot?.writtenAt ?? -1, ticket.at);
   }
@@ -114,15 +118,7 @@ export class L1Cache<T> {
   ): void {
     const now = this.#clock.now();
     const deadline = Math.min(now + this.#ttlMs, expiresAt ?? Number.POSITIVE_INFINITY);
-    this.#slots.delete(key);
     this.#slots.set(key, { value: deadline > now ? value : undefined, deadline, writtenAt, filledAt });
-    while (this.#slots.size > this.#maxEntries) {
-      const oldest = this.#slots.entries().next().value;
-      if (oldest === undefined) break;
-      this.#evictedWrite = Math.max(this.#evictedWrite, oldest[1].writtenAt);
-      this.#slots.delete(oldest[0]);
-      this.counts.evictions++;
-    }
   }
 
   /** Drops every entry; a read that began before is not stored when it ends. */

@@ -1,3 +1,4 @@
+import { LruMap } from "../core/lru.ts";
 import type { Clock } from "../core/types.ts";
 
 interface Bucket {
@@ -16,7 +17,7 @@ const MAX_BUCKETS = 100_000;
 export class RateLimiter {
   readonly #perSecond: number;
   readonly #clock: Clock;
-  readonly #buckets = new Map<string, Bucket>();
+  readonly #buckets = new LruMap<Bucket>(MAX_BUCKETS);
 
   constructor(perSecond: number, clock: Clock) {
     this.#perSecond = perSecond;
@@ -26,18 +27,13 @@ export class RateLimiter {
   /** Takes one request for `caller`: 0 when it may go on, else the whole seconds until it may. */
   take(caller: string): number {
     const now = this.#clock.now();
-    const bucket = this.#buckets.get(caller);
+    const bucket = this.#buckets.peek(caller);
     const rate = this.#perSecond / 1000;
     const tokens =
       bucket === undefined
         ? this.#perSecond
         : Math.min(this.#perSecond, bucket.tokens + (now - bucket.at) * rate);
-    if (bucket !== undefined) this.#buckets.delete(caller);
     this.#buckets.set(caller, { tokens: tokens >= 1 ? tokens - 1 : tokens, at: now });
-    if (this.#buckets.size > MAX_BUCKETS) {
-      const oldest = this.#buckets.keys().next().value;
-      if (oldest !== undefined) this.#buckets.delete(oldest);
-    }
     return tokens >= 1 ? 0 : Math.max(1, Math.ceil((1 - tokens) / rate / 1000));
   }
 }
