@@ -216,5 +216,18 @@ describe("request bodies", () => {
 
   it("a query parameter given twice is a BAD_REQUEST naming it", async () => {
     expectError(await call(h.app, "GET", "/api/kv/get?key=a&key=b"), 400, "BAD_REQUEST", ["key"]);
+    expectError(await call(h.app, "GET", "/api/kv/get?__proto__=1&__proto__=2&key=a"), 400, "BAD_REQUEST", [
+      "__proto__",
+      "more than once",
+    ]);
+  });
+
+  it("query parameters named like an object's members are unknown options, never its prototype", async () => {
+    for (const name of ["__proto__", "constructor", "toString", "hasOwnProperty"]) {
+      expectError(await call(h.app, "GET", `/api/kv/get?key=a&${name}=x`), 400, "BAD_REQUEST", [name]);
+      expectError(await call(h.app, "GET", `/api/kv/get?${name}=x&key=a`), 400, "BAD_REQUEST", [name]);
+    }
+    expectError(await call(h.app, "GET", "/api/kv/get?__proto__=x"), 400, "BAD_REQUEST", ["key is required"]);
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
   });
 });
