@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { type EndpointName, type EndpointSpec, NATIVE_API } from "../core/api.ts";
 import { KvError } from "../core/errors.ts";
-import { chain, type MaybePromise } from "../core/types.ts";
+import { attempt, chain, type MaybePromise } from "../core/types.ts";
 import type { Engine, ReadOptions } from "../engine/engine.ts";
 import type { FieldSelection, KvStore, Snapshot, SnapshotSource } from "../engine/types.ts";
 
@@ -99,25 +99,30 @@ export function execute<S extends z.ZodType, R>(
   options: ExecuteOptions = {},
 ): MaybePromise<Outcome> {
   const ctx = new CommandContext(engine, options);
-  const succeeded = (result: R): Outcome => ({ ok: true, result, cache: ctx.cache });
-  const failed = (error: unknown): Outcome => {
-    if (error instanceof KvError) return { ok: false, error, cache: ctx.cache };
-    throw error;
-  };
-  let result: MaybePromise<R>;
-  try {
-    if (command.writes === undefined) {
-      result = command.run(ctx, input);
-    } else {
-      const startedAt = engine.clock.now();
-      result = engine.write(
-        command.writes(input),
-        () => command.run(ctx, input),
-        command.keep === undefined ? undefined : (r) => command.keep?.(input, r, startedAt),
-      );
-    }
-  } catch (error) {
-    return failed(error);
-  }
-  return result instanceof Promise ? result.then(succeeded, failed) : succeeded(result);
+  return attempt(
+    () =>
+      chain(
+        command.writes === undefined ? command.run(ctx, input) : written(command, engine, ctx, input),
+        (result): Outcome => ({ ok: true, result, cache: ctx.cache }),
+      ),
+    (error) => {
+      if (error instanceof KvError) return { ok: false, error, cache: ctx.cache };
+      throw error;
+    },
+  );
+}
+
+/** Runs a write inside `Engine.write` with the keys the unit names. */
+function written<S extends z.ZodType, R>(
+  command: Command<S, R>,
+  engine: Engine,
+  ctx: CommandContext,
+  input: z.output<S>,
+): Promise<R> {
+  const startedAt = engine.clock.now();
+  return engine.write(
+    command.writes?.(input) ?? [],
+    () => command.run(ctx, input),
+    command.keep === undefined ? undefined : (r) => command.keep?.(input, r, startedAt),
+  );
 }

@@ -85,3 +85,17 @@ export type MaybePromise<T> = T | Promise<T>;
 export function chain<T, U>(value: MaybePromise<T>, f: (value: T) => MaybePromise<U>): MaybePromise<U> {
   return value instanceof Promise ? value.then(f) : f(value);
 }
+
+/** `f()`, with `onError` answering what it throws at once or what its promise rejects with. */
+export function attempt<T>(
+  f: () => MaybePromise<T>,
+  onError: (error: unknown) => MaybePromise<T>,
+): MaybePromise<T> {
+  let value: MaybePromise<T>;
+  try {
+    value = f();
+  } catch (error) {
+    return onError(error);
+  }
+  return value instanceof Promise ? value.catch(onError) : value;
+}

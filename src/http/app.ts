@@ -18,7 +18,7 @@ import {
 } from "../core/errors.ts";
 import { jsonConsoleLogger, type Logger, type LogLevel } from "../core/log.ts";
 import { NATIVE_SYNC_HEADER } from "../core/sync-token.ts";
-import { chain, JsonText, type MaybePromise } from "../core/types.ts";
+import { attempt, chain, JsonText, type MaybePromise } from "../core/types.ts";
 import type { Runtime } from "../engine/runtime.ts";
 import { type AuthPolicy, authenticate } from "./auth.ts";
 import { Exchange, fetchHeader, type HeaderReader } from "./exchange.ts";
@@ -244,36 +244,29 @@ export function createApp(options: AppOptions): Hono {
       }
     }
     const reads = new RequestReads(exchange, runtime.engine, NATIVE_SYNC, true);
-    // A failure answers with the token too.
-    const failed = (error: unknown): never => {
-      reads.answer();
-      throw error;
-    };
-    let response: MaybePromise<Response>;
-    try {
-      if (command === undefined) throw new NotFoundError(`no endpoint at ${path}`);
-      response = serveCommand(exchange, runtime, command, access, reads);
-    } catch (error) {
-      return failed(error);
-    }
-    return response instanceof Promise ? response.catch(failed) : response;
+    return attempt(
+      () => {
+        if (command === undefined) throw new NotFoundError(`no endpoint at ${path}`);
+        return serveCommand(exchange, runtime, command, access, reads);
+      },
+      (error) => {
+        // A failure answers with the token too.
+        reads.answer();
+        throw error;
+      },
+    );
   };
 
   // The answer to a request: its route's, or its error's. Synchronous when nothing waits (an L1
   // hit), which lets the Node server write it without a promise in between.
-  const answer = (exchange: Exchange): MaybePromise<Response> => {
-    const failed = (error: unknown): Response => {
-      const { status, body } = fail(error, exchange.c);
-      return exchange.json(body, status);
-    };
-    let response: MaybePromise<Response>;
-    try {
-      response = route(exchange);
-    } catch (error) {
-      return failed(error);
-    }
-    return response instanceof Promise ? response.catch(failed) : response;
-  };
+  const answer = (exchange: Exchange): MaybePromise<Response> =>
+    attempt(
+      () => route(exchange),
+      (error) => {
+        const { status, body } = fail(error, exchange.c);
+        return exchange.json(body, status);
+      },
+    );
 
   app.all("*", (c) => {
     const started = performance.now();
