@@ -174,7 +174,7 @@ function observe(exchange: Exchange, observer: Observer, status: number, ms: num
   observer.metrics.request(endpoint, status, ms / 1000);
   const log = observer.log();
   // A line per request is for debugging: at tens of thousands of requests a second it would
-  // cost a fifth of the throughput and flood the log (BENCHMARKS.md, "Cost of the request log").
+  // cost up to half of the throughput and flood the log (BENCHMARKS.md, "Cost of the request log").
   if (!log.isLevelEnabled("debug")) return;
   const { cache } = exchange;
   log.debug(
