@@ -1,5 +1,5 @@
 import type { Hono } from "hono";
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import { type RunningServer, startServer } from "../../src/adapters/node-server.ts";
 import { loadConfig } from "../../src/core/config.ts";
 import type { Clock } from "../../src/core/types.ts";
@@ -7,7 +7,7 @@ import { createRuntime, type Runtime } from "../../src/engine/runtime.ts";
 import { openPrismaStore } from "../../src/engine/sql/open.ts";
 import type { KvStore, SnapshotSource } from "../../src/engine/types.ts";
 import { type AppOptions, createApp } from "../../src/http/app.ts";
-import { tempSqlite } from "./databases.ts";
+import { type FreshDatabase, tempSqlite } from "./databases.ts";
 
 /** The full-access token every harness configures unless told otherwise. */
 export const FULL_TOKEN = "full-access-token-0123456789abcdef";
@@ -40,6 +40,31 @@ export async function startKvServer(
       options.store ?? openPrismaStore({ url: config.databaseUrl, timeoutMs: config.dbTimeoutMs }),
     ),
   );
+}
+
+/**
+ * The real Node server of the enclosing suite, on a fresh database of `open`'s: started before
+ * its tests (with `env` on top of `DATABASE_URL`), stopped and the database dropped after them.
+ */
+export function suiteServer(
+  open: () => FreshDatabase,
+  env: Record<string, string> = {},
+): () => RunningServer {
+  let server: RunningServer | undefined;
+  let drop: (() => Promise<void> | void) | undefined;
+  beforeAll(async () => {
+    const db = open();
+    drop = db.drop;
+    server = await startKvServer({ env: { DATABASE_URL: db.url, ...env } });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await drop?.();
+  });
+  return () => {
+    if (server === undefined) throw new Error("the suite's server is not running");
+    return server;
+  };
 }
 
 /** One instance: its app and runtime. */

@@ -1,8 +1,7 @@
 import { Redis as IORedis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningServer } from "../../src/adapters/node-server.ts";
 import { hasRedis, REDIS_URL, sqlDatabases } from "../helpers/databases.ts";
-import { FULL_TOKEN, startKvServer, uniqueId } from "../helpers/harness.ts";
+import { FULL_TOKEN, suiteServer, uniqueId } from "../helpers/harness.ts";
 
 // A seeded random sequence of commands, sent both to a real Redis and to tierkv through its
 // Redis protocol (single commands and pipelines, base64 on and off): every reply must match.
@@ -210,17 +209,7 @@ describe.skipIf(!(await hasRedis()))("the Redis protocol against a real Redis", 
   afterAll(() => redis?.disconnect());
 
   describe.each(sqlDatabases("differential"))("on %s", (label, open) => {
-    let server: RunningServer;
-    let drop: () => Promise<void> | void;
-    beforeAll(async () => {
-      const db = open();
-      drop = db.drop;
-      server = await startKvServer({ env: { DATABASE_URL: db.url } });
-    });
-    afterAll(async () => {
-      await server?.close();
-      await drop?.();
-    });
+    const running = suiteServer(open);
 
     /** One command on Redis, as its reply or error text. */
     async function onRedis(line: Line, prefix: string): Promise<Reply> {
@@ -279,7 +268,7 @@ describe.skipIf(!(await hasRedis()))("the Redis protocol against a real Redis", 
         return out;
       }
       const single = lines.length === 1;
-      const response = await fetch(`${server.url}/api/redis${single ? "" : "/pipeline"}`, {
+      const response = await fetch(`${running().url}/api/redis${single ? "" : "/pipeline"}`, {
         method: "POST",
         headers: {
           Authorization: `Bearer ${FULL_TOKEN}`,

@@ -1,8 +1,7 @@
 import { Redis as IORedis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningServer } from "../../src/adapters/node-server.ts";
 import { hasRedis, REDIS_URL, sqlDatabases } from "../helpers/databases.ts";
-import { FULL_TOKEN, startKvServer, uniqueId } from "../helpers/harness.ts";
+import { FULL_TOKEN, suiteServer, uniqueId } from "../helpers/harness.ts";
 
 // A pipeline's run of increments of one key starts together and shares one statement (see
 // `pipeline`); every slot must still hold what a real Redis answers when it runs the same
@@ -40,17 +39,7 @@ describe.skipIf(!(await hasRedis()))(
     afterAll(() => redis?.disconnect());
 
     describe.each(sqlDatabases("pipeline_incr"))("on %s", (_label, open) => {
-      let server: RunningServer;
-      let drop: () => Promise<void> | void;
-      beforeAll(async () => {
-        const db = open();
-        drop = db.drop;
-        server = await startKvServer({ env: { DATABASE_URL: db.url } });
-      });
-      afterAll(async () => {
-        await server?.close();
-        await drop?.();
-      });
+      const running = suiteServer(open);
 
       /** Runs `build(key)` on both, each on a fresh key of its own, and compares every slot. */
       async function same(build: (key: (name: string) => string) => Line[]): Promise<unknown[]> {
@@ -62,7 +51,7 @@ describe.skipIf(!(await hasRedis()))(
             build((name) => theirs + name),
           );
           const actual = await onTierkv(
-            server.url,
+            running().url,
             build((name) => ours + name),
           );
           expect(actual).toEqual(expected);
@@ -120,7 +109,7 @@ describe.skipIf(!(await hasRedis()))(
         // tierkv's counters stop at 2^53−1 (SPEC §3) where Redis's go on to 2^63−1, so this one
         // is checked against the answers of one command after another, not against Redis.
         const key = `pi:${uniqueId()}:big`;
-        const replies = await onTierkv(server.url, [
+        const replies = await onTierkv(running().url, [
           ["SET", key, String(Number.MAX_SAFE_INTEGER - 2)],
           ["INCR", key],
           ["INCR", key],
@@ -140,7 +129,7 @@ describe.skipIf(!(await hasRedis()))(
 
       it("sends a run of increments of one key as one statement", async () => {
         const trips = async () => {
-          const response = await fetch(`${server.url}/metrics`, {
+          const response = await fetch(`${running().url}/metrics`, {
             headers: { Authorization: `Bearer ${FULL_TOKEN}` },
           });
           return Number(/^tierkv_database_round_trips_total (\d+)$/m.exec(await response.text())?.[1]);
@@ -148,7 +137,7 @@ describe.skipIf(!(await hasRedis()))(
         const key = `pi:${uniqueId()}:n`;
         const before = await trips();
         const replies = await onTierkv(
-          server.url,
+          running().url,
           Array.from({ length: 50 }, (): Line => ["INCR", key]),
         );
         expect(replies).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
