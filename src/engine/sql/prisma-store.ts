@@ -242,23 +242,23 @@ export class PrismaStore implements KvStore, SnapshotSource {
         failure = undefined;
         const known = new Map<string, Snapshot>();
         if (dialect.name === "postgresql" && sorted.length > 0) {
-          // One round trip takes every key's advisory lock, in the order of the list (byte order),
-          // then locks and reads the keys' rows: the lateral read depends on the count, which
-          // exists only once every lock is held. Until the section writes, nobody else can change
-          // those rows, so its first reads of its keys (a script's GETs) need no round trip.
+          // One round trip for every key's lock, taken in the order of the list (byte order).
+          await tx.$queryRaw(
+            sql`SELECT count(pg_advisory_xact_lock(hashtextextended("k", 7411))) AS "n"
+                FROM unnest(ARRAY[${join(sorted)}]::text[]) AS "t"("k")`,
+          );
+          // Then the rows are locked and read, by a statement of its own: one that also took the
+          // locks would read with a snapshot from before its wait, missing a key another section
+          // created meanwhile. Until the section writes, nobody else can change those rows, so its
+          // first reads of its keys (a script's GETs) need no round trip.
           const rows = await tx.$queryRaw<Row[]>(
-            sql`SELECT e."key", e."kind", e."value", e."expires_at"
-                FROM (SELECT count(pg_advisory_xact_lock(hashtextextended("k", 7411))) AS "n"
-                      FROM unnest(ARRAY[${join(sorted)}]::text[]) AS "t"("k")) AS "l"
-                LEFT JOIN LATERAL (SELECT * FROM "kv_entries" WHERE "key" IN ${dialect.list(sorted)} AND "l"."n" >= 0
-                                   FOR UPDATE) AS "e" ON true`,
+            sql`SELECT "key", "kind", "value", "expires_at" FROM "kv_entries"
+                WHERE "key" IN ${dialect.list(sorted)} FOR UPDATE`,
           );
           const now = clock.now();
           for (const key of keys) known.set(key, { kind: "none" });
-          for (const row of rows) {
-            if (row.key !== null)
-              known.set(dialect.decodeKey(row.key as string), strings.snapshotOfRow(row, now));
-          }
+          for (const row of rows)
+            known.set(dialect.decodeKey(row.key as string), strings.snapshotOfRow(row, now));
         }
         const view = new PrismaStore({
           client: forgetting(transactionClient(tx), known),
